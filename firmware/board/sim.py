@@ -1,0 +1,104 @@
+# Composition root of the sim board: the firmware on the MicroPython unix port, with every
+# peripheral a machine-like object served by the host simulator (host_tools.sim).
+# Environment: BIN_SIM=host:port of the simulator, BIN_SIM_ID=the bin this process is.
+import os
+from binascii import unhexlify
+
+from board import Board
+from board.simclock import SimClock
+from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform
+from drivers.a02yyuw import A02YYUW
+from drivers.analog import CurrentSense, Divider, Thermistor
+from drivers.hbridge import HBridge
+from drivers.modem import ModemPower
+from drivers.switch import Switch
+
+_conn = None
+
+
+def _connection():
+    global _conn
+    if _conn is None:
+        addr = os.getenv("BIN_SIM")
+        if not addr:
+            raise OSError("sim board: BIN_SIM is not set; start me with python -m host_tools.sim")
+        _conn = Conn(addr, os.getenv("BIN_SIM_ID") or "bin-0001")
+    return _conn
+
+
+def _boot(conn):
+    # A new boot of the virtual chip: reset cause, wake reason, RTC memory, virtual time.
+    conn.clock = None
+    conn.boot = conn.call("boot")
+    conn.clock = SimClock(conn.boot["t"])
+
+
+def safe_state():
+    """First thing boot.py does: both H-bridge inputs low before anything else runs."""
+    conn = _connection()
+    _boot(conn)
+    Pin(conn, "motor_in1", Pin.OUT, value=0)
+    Pin(conn, "motor_in2", Pin.OUT, value=0)
+
+
+class SimNetLink:
+    """Data link of the sim board: the simulator decides coverage and how long attach takes;
+    sockets go to the simulator's network model, which forwards to the broker."""
+
+    def __init__(self, conn):
+        self._c = conn
+        self._addr = None
+
+    def up(self, timeout_ms=60000):
+        res = self._c.call("link_up", timeout_ms)
+        if not res:
+            return False
+        self._addr = res
+        return True
+
+    def open(self, host, port, timeout_ms=10000):
+        import socket
+
+        if self._addr is None:
+            raise OSError("link: data link is down")
+        s = socket.socket()
+        s.settimeout(timeout_ms / 1000)
+        try:
+            s.connect(socket.getaddrinfo(self._addr[0], self._addr[1])[0][-1])
+        except Exception:
+            s.close()
+            raise
+        return s
+
+    def down(self):
+        if self._addr is not None:
+            self._addr = None
+            self._c.call("link_down")
+
+
+def build():
+    conn = _connection()
+    if conn.clock is None:
+        _boot(conn)
+    clock = conn.clock
+    motor = HBridge(Pin(conn, "motor_in1", Pin.OUT, value=0),
+                    Pin(conn, "motor_in2", Pin.OUT, value=0),
+                    CurrentSense(ADC(conn, "motor_isense")))
+    return Board(
+        name="sim",
+        clock=clock,
+        level_sensors=(A02YYUW(UART(conn, "level0", baudrate=9600, timeout=150), clock),),
+        temp=Thermistor(ADC(conn, "temp")),
+        door=Switch(Pin(conn, "door", Pin.IN)),
+        limit_home=Switch(Pin(conn, "limit_home", Pin.IN)),
+        limit_end=Switch(Pin(conn, "limit_end", Pin.IN)),
+        motor=motor,
+        battery=Divider(ADC(conn, "vbat"), 6),
+        solar=Divider(ADC(conn, "vsolar"), 11),
+        modem=ModemPower(UART(conn, "modem", baudrate=115200, timeout=100),
+                         Pin(conn, "modem_pwrkey", Pin.OUT, value=0), clock),
+        link=SimNetLink(conn),
+        rtc=RTC(conn, unhexlify(conn.boot["rtc"])),
+        wdt=WDT(conn, 120000),
+        platform=Platform(conn),
+    )

@@ -1,0 +1,164 @@
+# Connection from the sim board to the host simulator, and the machine-like peripherals
+# backed by it. Protocol (one JSON array per line, see docs/sim-protocol.md):
+#   request  [op, t_ms, arg...]        t_ms = the firmware's virtual Unix time in ms
+#   reply    [t_ms, result]            t_ms = virtual time after the operation
+#            [t_ms, null, control]     control: "reset:<cause>" or "exit" or "err:<text>"
+import json
+import os
+import socket
+import sys
+from binascii import hexlify, unhexlify
+
+
+class SimReset(BaseException):
+    """The simulated chip resets (watchdog, power cut, deep sleep in fast mode)."""
+
+
+class SimError(OSError):
+    pass
+
+
+class Conn:
+    def __init__(self, addr, bin_id):
+        host, port = addr.split(":")
+        s = socket.socket()
+        s.settimeout(30)
+        s.connect(socket.getaddrinfo(host, int(port))[0][-1])
+        s.settimeout(None)  # the simulator may hold a deep-sleep reply until this bin's turn
+        self._s = s
+        self.clock = None
+        hello = self.call("hello", bin_id, os.getpid() if hasattr(os, "getpid") else 0)
+        self.boot = hello
+
+    def call(self, op, *args):
+        now = self.clock.now_ms if self.clock else 0
+        req = [op, now]
+        req.extend(args)
+        self._s.write(json.dumps(req) + "\n")  # one write: no Nagle/delayed-ACK stall
+        line = self._s.readline()
+        if not line:
+            # The simulator went away: the virtual chip loses power.
+            sys.exit(3)
+        rep = json.loads(line)
+        if self.clock:
+            self.clock.advance_to(rep[0])
+        if len(rep) > 2:
+            ctl = rep[2]
+            if ctl == "exit":
+                sys.exit(0)
+            if ctl.startswith("reset:"):
+                raise SimReset(ctl[6:])
+            raise SimError(ctl[4:] if ctl.startswith("err:") else ctl)
+        return rep[1]
+
+
+class Pin:
+    IN = 0
+    OUT = 1
+    PULL_UP = 2
+
+    def __init__(self, conn, name, mode=IN, value=None):
+        self._c, self._name = conn, name
+        if value is not None:
+            self.value(value)
+
+    def value(self, v=None):
+        if v is None:
+            return self._c.call("pin_get", self._name)
+        self._c.call("pin_set", self._name, 1 if v else 0)
+        return None
+
+    def on(self):
+        self.value(1)
+
+    def off(self):
+        self.value(0)
+
+    def __call__(self, v=None):
+        return self.value(v)
+
+
+class UART:
+    """machine.UART over the simulator: bytes come from the device emulator behind it."""
+
+    def __init__(self, conn, name, baudrate=9600, timeout=50):
+        self._c, self._name, self._timeout = conn, name, timeout
+
+    def any(self):
+        return self._c.call("uart_any", self._name)
+
+    def read(self, n=-1):
+        data = self._c.call("uart_read", self._name, n, self._timeout)
+        return unhexlify(data) if data else None
+
+    def readinto(self, buf, n=-1):
+        if n < 0:
+            n = len(buf)
+        data = self.read(n)
+        if not data:
+            return None
+        k = len(data)
+        buf[:k] = data
+        return k
+
+    def readline(self):
+        data = self._c.call("uart_readline", self._name, self._timeout)
+        return unhexlify(data) if data else None
+
+    def write(self, buf):
+        self._c.call("uart_write", self._name, hexlify(buf).decode())
+        return len(buf)
+
+
+class ADC:
+    def __init__(self, conn, name):
+        self._c, self._name = conn, name
+
+    def read_uv(self):
+        return self._c.call("adc_uv", self._name)
+
+    def read_u16(self):
+        # 0..3.3 V full scale, like an attenuated ESP32 ADC channel
+        return min(65535, self.read_uv() * 65535 // 3300000)
+
+
+class RTC:
+    """RTC slow memory: survives deep sleep and watchdog resets, not a power cut."""
+
+    def __init__(self, conn, initial):
+        self._c = conn
+        self._mem = initial
+
+    def memory(self, data=None):
+        if data is None:
+            return self._mem
+        self._mem = bytes(data)
+        self._c.call("rtc_set", hexlify(self._mem).decode())
+        return None
+
+
+class WDT:
+    def __init__(self, conn, timeout):
+        self._c = conn
+        conn.call("wdt_init", timeout)
+
+    def feed(self):
+        self._c.call("wdt_feed")
+
+
+class Platform:
+    def __init__(self, conn):
+        self._c = conn
+
+    def reset_cause(self):
+        return self._c.boot["reset"]
+
+    def wake_reason(self):
+        return self._c.boot["wake"]
+
+    def deepsleep(self, ms):
+        # Fast mode: the reply comes when this bin's wake time has come; the launcher then
+        # runs boot.py and main.py again in this process. Faithful mode: the reply is
+        # "exit" and the simulator starts a new process at wake time.
+        self._c.call("deepsleep", int(ms))
+        raise SimReset("deepsleep")

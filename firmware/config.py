@@ -1,0 +1,75 @@
+# Configuration: defaults, validation as a whole, atomic persistence (config.json).
+from fsutil import read_json, write_json
+
+PATH = "config.json"
+
+# key: (default, min, max). Every value is an int; ranges are what the hardware tolerates.
+SCHEMA = {
+    "wake_s": (900, 60, 86400),               # sensor reading interval
+    "report_min_s": (900, 60, 86400),         # never report more often (MinTime)
+    "report_max_s": (3600, 300, 86400),       # heartbeat report at least this often (MaxTime)
+    "report_change_pct": (5, 1, 50),          # report when fill moved this much (ReportableChange)
+    "full_pct": (85, 30, 100),                # full alert threshold
+    "full_clear_pct": (70, 10, 95),           # full alert clears below this (hysteresis)
+    "compact_pct": (75, 20, 100),             # compact when the fill passes this
+    "empty_mm": (1100, 200, 4500),            # sensor-to-floor distance of the empty bin
+    "depth_mm": (800, 100, 4000),             # usable depth: 100 % is empty_mm - depth_mm
+    "burst": (7, 1, 15),                      # pings per reading
+    "broker_port": (1883, 1, 65535),
+    "keepalive_s": (120, 10, 3600),
+    "vbat_motor_min_mv": (11800, 9000, 15000),  # no stroke below this battery voltage
+    "stroke_timeout_ms": (30000, 5000, 120000),
+    "stall_ma": (15000, 2000, 40000),
+}
+STRINGS = {"broker_host": "127.0.0.1"}
+
+
+def defaults():
+    cfg = {k: v[0] for k, v in SCHEMA.items()}
+    cfg.update(STRINGS)
+    return cfg
+
+
+def validate(changes, base):
+    """A new config from base + changes, or raise ValueError naming the first bad field.
+    Checked as a whole: nothing changes unless everything is valid."""
+    if not isinstance(changes, dict):
+        raise ValueError("config must be a JSON object")
+    cfg = dict(base)
+    for k, v in changes.items():
+        if k in SCHEMA:
+            lo, hi = SCHEMA[k][1], SCHEMA[k][2]
+            if not isinstance(v, int) or isinstance(v, bool) or not lo <= v <= hi:
+                raise ValueError("%s must be an integer in %d..%d, got %r" % (k, lo, hi, v))
+        elif k in STRINGS:
+            if not isinstance(v, str) or not 0 < len(v) <= 64:
+                raise ValueError("%s must be a string of 1..64 characters" % k)
+        else:
+            raise ValueError("unknown config field %r" % k)
+        cfg[k] = v
+    if cfg["report_min_s"] > cfg["report_max_s"]:
+        raise ValueError("report_min_s must not exceed report_max_s")
+    if cfg["full_clear_pct"] >= cfg["full_pct"]:
+        raise ValueError("full_clear_pct must be below full_pct")
+    if cfg["depth_mm"] >= cfg["empty_mm"]:
+        raise ValueError("depth_mm must be less than empty_mm")
+    return cfg
+
+
+def load(log=None):
+    """The stored config over the defaults; a bad file is reported and ignored."""
+    base = defaults()
+    stored = read_json(PATH)
+    if stored is None:
+        return base
+    try:
+        return validate(stored, base)
+    except ValueError as e:
+        if log:
+            log("config.json rejected, using defaults: %s" % e)
+        return base
+
+
+def save(cfg):
+    d = defaults()
+    write_json(PATH, {k: v for k, v in cfg.items() if d.get(k) != v})

@@ -1,0 +1,83 @@
+# DFRobot A02YYUW (and JSN-SR04T in UART mode) ultrasonic distance sensor.
+# UART 9600 8N1, auto output: a 4-byte frame every ~100 ms: 0xFF, H, L, SUM with
+# SUM = (0xFF + H + L) & 0xFF and distance = H * 256 + L in mm (sensor's own sound speed).
+# 0xFF also occurs inside frames, so a header only counts when its checksum does: the
+# parser slides a 4-byte window and drops one byte on failure, never four.
+from micropython import const
+
+_HDR = const(0xFF)
+_MIN_MM = const(30)      # vendor: values <= 30 mm are below the lower limit (dead zone)
+_MAX_MM = const(4500)
+
+# Outcomes other than a distance (negative, so a reading is one small int: no allocation).
+TIMEOUT = const(-1)      # no valid frame within the timeout: wiring, power, or no target
+CHECKSUM = const(-2)     # frames arrived but none had a valid checksum
+DEAD_ZONE = const(-3)    # target inside the blind zone: blocked or dirty transducer
+OUT_OF_RANGE = const(-4)  # beyond the sensor's range: no target
+
+
+def reason(code):
+    if code == TIMEOUT:
+        return "timeout"
+    if code == CHECKSUM:
+        return "checksum"
+    if code == DEAD_ZONE:
+        return "dead zone"
+    if code == OUT_OF_RANGE:
+        return "out of range"
+    return "ok"
+
+
+class A02YYUW:
+    def __init__(self, uart, clock):
+        self._uart, self._clock = uart, clock
+        self._win = bytearray(4)   # the sliding window
+        self._rx = bytearray(4)    # never read more than the window is missing
+        self._n = 0                # bytes currently in the window
+        self.bad_frames = 0
+
+    def flush(self):
+        """Drop buffered (stale) bytes so the next reading is fresh."""
+        n = self._uart.any()
+        while n:
+            self._uart.readinto(self._rx, min(n, 4))
+            n = self._uart.any()
+        self._n = 0
+
+    def read_mm(self, timeout_ms=300):
+        """Distance in mm, or a negative outcome (TIMEOUT, CHECKSUM, DEAD_ZONE, OUT_OF_RANGE)."""
+        clock, uart, rx, w = self._clock, self._uart, self._rx, self._win
+        t0 = clock.ticks_ms()
+        bad = False
+        while clock.ticks_diff(clock.ticks_ms(), t0) < timeout_ms:
+            got = uart.readinto(rx, 4 - self._n)
+            if not got:
+                continue
+            for i in range(got):
+                b = rx[i]
+                if self._n or b == _HDR:
+                    w[self._n] = b
+                    self._n += 1
+            if self._n < 4:
+                continue
+            if (w[0] + w[1] + w[2]) & 0xFF == w[3]:
+                self._n = 0
+                return self._classify(w[1] << 8 | w[2])
+            bad = True
+            self.bad_frames += 1
+            # drop one byte, then slide to the next header candidate inside the window
+            n = 3
+            w[0], w[1], w[2] = w[1], w[2], w[3]
+            while n and w[0] != _HDR:
+                w[0], w[1] = w[1], w[2]
+                n -= 1
+            self._n = n
+        return CHECKSUM if bad else TIMEOUT
+
+    @staticmethod
+    def _classify(mm):
+        if mm <= _MIN_MM:
+            return DEAD_ZONE
+        if mm > _MAX_MM:
+            return OUT_OF_RANGE
+        return mm

@@ -1,0 +1,1 @@
+"""Host tools (CPython 3.11): simulator, broker harness, field tools."""

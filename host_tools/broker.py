@@ -1,0 +1,87 @@
+"""A throw-away mosquitto broker on 127.0.0.1 with a generated config and a free port."""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def find_mosquitto() -> str:
+    for cand in (shutil.which("mosquitto"), "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"):
+        if cand and Path(cand).exists():
+            return cand
+    raise RuntimeError("mosquitto not found: run `make setup` (installs it with apt-get)")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Broker:
+    def __init__(self, extra_conf: str = "", workdir: Path | None = None):
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.extra = extra_conf
+        self._tmp = None
+        self.dir = workdir
+        self.proc: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 10) -> Broker:
+        if self.dir is None:
+            self._tmp = tempfile.TemporaryDirectory(prefix="broker-")
+            self.dir = Path(self._tmp.name)
+        self.dir.mkdir(parents=True, exist_ok=True)
+        for _ in range(5):
+            self.port = free_port()
+            conf = self.dir / "mosquitto.conf"
+            conf.write_text(
+                f"listener {self.port} {self.host}\n"
+                "allow_anonymous true\n"
+                "persistence false\n"
+                "log_dest stderr\n"
+                "log_type error\n"
+                "log_type warning\n"
+                "max_queued_messages 100000\n"
+                + self.extra
+            )
+            log = open(self.dir / "mosquitto.log", "wb")
+            self.proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log,
+                                         stderr=subprocess.STDOUT, start_new_session=True)
+            log.close()
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                if self.proc.poll() is not None:
+                    break
+                try:
+                    with socket.create_connection((self.host, self.port), timeout=0.2):
+                        return self
+                except OSError:
+                    time.sleep(0.02)
+            self.stop()
+        raise RuntimeError(f"mosquitto did not start; see {self.dir / 'mosquitto.log'}")
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.proc = None
+        if self._tmp:
+            self._tmp.cleanup()
+            self._tmp = None
+            self.dir = None
+
+    def __enter__(self) -> Broker:
+        return self.start()
+
+    def __exit__(self, *exc) -> None:
+        self.stop()

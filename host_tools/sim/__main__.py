@@ -1,0 +1,145 @@
+"""Headless simulation: K bins' firmware on the MicroPython unix port for N simulated days.
+
+    python -m host_tools.sim --days 2 --bins 1 --seed 1 --json r.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import sys
+import time
+from pathlib import Path
+
+from host_tools.broker import Broker
+from host_tools.sim.engine import SimConfig, Simulation
+from host_tools.sim.network.proxy import Proxy
+from host_tools.sim.observe.subscriber import Subscriber
+from host_tools.sim.report import build
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(prog="python -m host_tools.sim", description=__doc__.split("\n")[0])
+    p.add_argument("--days", type=float, default=2.0, help="simulated days (default 2)")
+    p.add_argument("--bins", type=int, default=1, help="number of bins (default 1)")
+    p.add_argument("--seed", type=int, default=1, help="world seed (default 1)")
+    p.add_argument("--start", default=None,
+                   help="start date YYYY-MM-DD, 00:00 local time (default: today)")
+    p.add_argument("--broker", default=None, metavar="HOST:PORT",
+                   help="use this broker instead of starting one")
+    p.add_argument("--mode", choices=["fast", "faithful"], default="fast",
+                   help="fast: one process per bin; faithful: a new process per wake")
+    p.add_argument("--speed", type=float, default=None,
+                   help="virtual seconds per wall second (default: as fast as possible)")
+    p.add_argument("--json", dest="json_path", default=None, help="write the report here")
+    p.add_argument("--live", action="store_true", help="show the live bin view")
+    p.add_argument("--workdir", default=None, help="per-bin flash folders (default build/sim)")
+    return p.parse_args(argv)
+
+
+def start_epoch(date: str | None) -> float:
+    kst = dt.timezone(dt.timedelta(hours=9))
+    d = dt.date.fromisoformat(date) if date else dt.datetime.now(kst).date()
+    return dt.datetime(d.year, d.month, d.day, tzinfo=kst).timestamp()
+
+
+class Progress:
+    """A progress bar on a terminal, plain lines when redirected."""
+
+    def __init__(self, stream=sys.stderr):
+        self.stream = stream
+        self.tty = stream.isatty()
+        self.last_line = 0.0
+
+    def __call__(self, sim, subscriber) -> None:
+        total = sim.end_ms - sim.start_ms
+        done = max(0, sim.virtual_now_ms() - sim.start_ms)
+        frac = min(1.0, done / total) if total else 1.0
+        wakes = sum(b.vbin.counters.wakes for b in sim.bins.values())
+        reports = subscriber.count("telemetry")
+        text = (f"day {done / 86400000:6.2f}/{total / 86400000:g}  wakes {wakes:6d}  "
+                f"reports {reports:6d}")
+        if self.tty:
+            bar = "#" * int(frac * 30)
+            self.stream.write(f"\r[{bar:<30}] {text}")
+            if frac >= 1.0:
+                self.stream.write("\n")
+            self.stream.flush()
+        elif time.monotonic() - self.last_line >= 5 or frac >= 1.0:
+            self.stream.write(f"sim: {frac * 100:5.1f}%  {text}\n")
+            self.stream.flush()
+            self.last_line = time.monotonic()
+
+
+def run(args) -> dict:
+    cfg = SimConfig(bins=args.bins, days=args.days, seed=args.seed,
+                    start_s=start_epoch(args.start), mode=args.mode, speed=args.speed)
+    if args.workdir:
+        cfg.workdir = Path(args.workdir)
+    broker = None
+    if args.broker:
+        host, port = args.broker.rsplit(":", 1)
+        upstream = (host, int(port))
+    else:
+        broker = Broker().start()
+        upstream = (broker.host, broker.port)
+    proxy = Proxy(upstream).start()
+    subscriber = Subscriber(*upstream, client_id=f"sim-observer-{args.seed}").start()
+    view = None
+    try:
+        sim = Simulation(cfg, proxy.address, upstream[1])
+        if args.live:
+            from host_tools.sim.live import LiveView
+
+            view = LiveView(sim, subscriber)
+            on_progress = view.update
+        else:
+            prog = Progress()
+
+            def on_progress(s):
+                prog(s, subscriber)
+        t0 = time.monotonic()
+        sim.run(on_progress, progress_every_s=0.25 if args.live else 0.5)
+        wall = time.monotonic() - t0
+        _drain(proxy, subscriber)
+        report = build(sim, subscriber, proxy, wall)
+    finally:
+        if view:
+            view.close()
+        subscriber.stop()
+        proxy.stop()
+        if broker:
+            broker.stop()
+    return report
+
+
+def _drain(proxy, subscriber, timeout_s: float = 10.0) -> None:
+    """Wait until everything that went on the wire has reached the observer."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        with proxy.lock:
+            sent = proxy.stats.by_kind["telemetry"]
+        if subscriber.count("telemetry") >= sent:
+            return
+        time.sleep(0.05)
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    try:
+        report = run(args)
+    except KeyboardInterrupt:
+        print("\nsim: stopped", file=sys.stderr)
+        return 130
+    text = json.dumps(report, indent=2)
+    if args.json_path:
+        Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.json_path).write_text(text + "\n")
+    if not args.live:
+        print(text)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

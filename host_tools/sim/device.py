@@ -1,0 +1,206 @@
+"""The sim board's peripherals, host side: one VirtualBin per firmware instance answers the
+requests of firmware/board/simlink.py (protocol: docs/sim-protocol.md) from its world."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+
+from host_tools.sim.devices.a02yyuw import A02YYUWEmu
+from host_tools.sim.devices.analog import divider_uv, isense_uv, ntc_uv
+from host_tools.sim.devices.modem import ModemEmu
+from host_tools.sim.world.bin import BinWorld
+
+ATTACH_S = 4.0          # modem: register + data link, in virtual seconds
+
+
+@dataclass
+class Boot:
+    reset: str = "power_on"
+    wake: str | None = None
+
+
+@dataclass
+class Counters:
+    boots: int = 0
+    wakes: int = 0
+    awake_ms: int = 0
+    link_sessions: int = 0
+    watchdog_resets: int = 0
+    crashes: int = 0
+
+
+@dataclass
+class MotorLog:
+    """Safety monitor: judges the bridge from its pins and the door from the world."""
+    on_since: float | None = None
+    dir_since: float | None = None
+    intervals: list[tuple[float, float]] = field(default_factory=list)
+    both_ms: float = 0.0
+
+
+class Control(Exception):
+    """Ends a request with a control word instead of a result (reset:<cause>, exit, err:)."""
+
+    def __init__(self, word: str, t_ms: int | None = None):
+        super().__init__(word)
+        self.word = word
+        self.t_ms = t_ms
+
+
+class VirtualBin:
+    def __init__(self, bin_id: str, index: int, world: BinWorld, seed: int, mode: str,
+                 net_addr: tuple[str, int]):
+        self.bin_id = bin_id
+        self.index = index
+        self.world = world
+        self.mode = mode
+        self.net_addr = net_addr
+        rng = random.Random(f"{seed}:{index}:sensor")
+        self.level = A02YYUWEmu(world, rng)
+        self.modem = ModemEmu()
+        self.uarts = {"level0": self.level, "modem": self.modem}
+        self.pins = {"motor_in1": 0, "motor_in2": 0, "modem_pwrkey": 0}
+        self.rtc = b""
+        self.boot = Boot()
+        self.counters = Counters()
+        self.motor = MotorLog()
+        self.wdt_timeout_ms: int | None = None
+        self.wdt_fed_ms = 0
+        self.t_boot_ms = 0
+        self.link_up = False
+        self.sleep_until_ms: int | None = None
+        self.awake = False
+        self.truth: list[tuple[int, float]] = []   # (t_ms, true fill) at each sensor read
+
+    # lifecycle --------------------------------------------------------------------------
+    def on_boot(self, t_ms: int) -> dict:
+        self.counters.boots += 1
+        if self.boot.reset == "deepsleep":
+            self.counters.wakes += 1
+        self.awake = True
+        self.t_boot_ms = t_ms
+        self.wdt_timeout_ms = None
+        self.link_up = False
+        self.level.power_up(t_ms / 1000)
+        self.modem.rx.clear()
+        self.world.power.load_w = 0.25
+        info = {"t": t_ms, "reset": self.boot.reset, "wake": self.boot.wake,
+                "rtc": self.rtc.hex(), "mode": self.mode}
+        self.boot = Boot("hard", None)  # until a deep sleep or reset says otherwise
+        return info
+
+    def on_sleep(self, t_ms: int, ms: int) -> int:
+        self._set_motor(t_ms / 1000, 0, 0)
+        self.counters.awake_ms += max(0, t_ms - self.t_boot_ms)
+        self.awake = False
+        self.world.advance(t_ms / 1000)
+        self.world.power.load_w = 0.004
+        self.boot = Boot("deepsleep", "timer")
+        self.sleep_until_ms = t_ms + max(0, ms)
+        return self.sleep_until_ms
+
+    def on_reset(self, t_ms: int, cause: str) -> None:
+        self._set_motor(t_ms / 1000, 0, 0)
+        self.counters.awake_ms += max(0, t_ms - self.t_boot_ms)
+        self.awake = False
+        self.world.advance(t_ms / 1000)
+        self.boot = Boot(cause, None)
+        if cause == "watchdog":
+            self.counters.watchdog_resets += 1
+
+    def _set_motor(self, t: float, in1: int, in2: int) -> None:
+        m = self.motor
+        was_on = self.pins["motor_in1"] or self.pins["motor_in2"]
+        was_both = self.pins["motor_in1"] and self.pins["motor_in2"]
+        if was_both and m.dir_since is not None:
+            m.both_ms += (t - m.dir_since) * 1000
+        self.pins["motor_in1"], self.pins["motor_in2"] = in1, in2
+        self.world.ram.set_inputs(t, in1, in2)
+        on = in1 or in2
+        if on and not was_on:
+            m.on_since = t
+        elif was_on and not on and m.on_since is not None:
+            m.intervals.append((m.on_since, t))
+            m.on_since = None
+        m.dir_since = t
+
+    # requests -----------------------------------------------------------------------------
+    def handle(self, op: str, t_ms: int, args: list):
+        """Answer one request made at virtual time t_ms: (t_ms_after, result)."""
+        if self.wdt_timeout_ms is not None and op != "deepsleep" \
+                and t_ms - self.wdt_fed_ms > self.wdt_timeout_ms:
+            raise Control("reset:watchdog", self.wdt_fed_ms + self.wdt_timeout_ms)
+        t = t_ms / 1000
+        w = self.world
+        if op == "pin_get":
+            name = args[0]
+            if name == "door":
+                return t_ms, int(w.door_open(t))
+            if name == "limit_home":
+                return t_ms, int(w.ram.at_home(t))
+            if name == "limit_end":
+                return t_ms, int(w.ram.at_end(t))
+            return t_ms, self.pins.get(name, 0)
+        if op == "pin_set":
+            name, v = args[0], int(args[1])
+            w.advance(t)
+            if name == "motor_in1":
+                self._set_motor(t, v, self.pins["motor_in2"])
+            elif name == "motor_in2":
+                self._set_motor(t, self.pins["motor_in1"], v)
+            elif name == "modem_pwrkey":
+                self.modem.pwrkey(t, v)
+                self.pins[name] = v
+            else:
+                self.pins[name] = v
+            return t_ms, None
+        if op == "adc_uv":
+            name = args[0]
+            w.advance(t)
+            if name == "temp":
+                return t_ms, ntc_uv(w.air_c(t))
+            if name == "vbat":
+                return t_ms, divider_uv(w.power.voltage(), 6)
+            if name == "vsolar":
+                return t_ms, divider_uv(w.power.panel_voltage(t), 11)
+            if name == "motor_isense":
+                return t_ms, isense_uv(w.ram.current_ma(t))
+            raise Control(f"err:no ADC channel {name!r}")
+        if op in ("uart_read", "uart_any", "uart_write", "uart_readline"):
+            dev = self.uarts.get(args[0])
+            if dev is None:
+                raise Control(f"err:no UART {args[0]!r}")
+            if op == "uart_any":
+                return t_ms, dev.any(t)
+            if op == "uart_write":
+                dev.write(t, bytes.fromhex(args[1]))
+                return t_ms, None
+            n = args[1] if op == "uart_read" else -1
+            timeout_ms = args[-1]
+            data, t_after = dev.read(t, n, timeout_ms / 1000)
+            if dev is self.level and data:
+                self.truth.append((t_ms, w.true_fill_pct()))
+            return max(t_ms, int(t_after * 1000)), data.hex()
+        if op == "rtc_set":
+            self.rtc = bytes.fromhex(args[0])[:2048]
+            return t_ms, None
+        if op == "wdt_init":
+            self.wdt_timeout_ms = int(args[0])
+            self.wdt_fed_ms = t_ms
+            return t_ms, None
+        if op == "wdt_feed":
+            self.wdt_fed_ms = t_ms
+            return t_ms, None
+        if op == "link_up":
+            t_after = t_ms + int(ATTACH_S * 1000)
+            self.link_up = True
+            self.counters.link_sessions += 1
+            w.advance(t_after / 1000)
+            w.power.load_w = 0.85
+            return t_after, list(self.net_addr)
+        if op == "link_down":
+            self.link_up = False
+            w.power.load_w = 0.25
+            return t_ms + 500, None
+        raise Control(f"err:unknown request {op!r}")

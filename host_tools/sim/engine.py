@@ -1,0 +1,348 @@
+"""Runs K firmware instances on the MicroPython unix port against their worlds in virtual
+time. One process per bin (fast mode: it lives for the whole run; faithful mode: a new
+process per wake, as a deep sleep resets the chip). Global virtual time advances in order:
+a sleeping bin wakes only when no awake bin is still behind its wake time."""
+
+from __future__ import annotations
+
+import json
+import os
+import selectors
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from host_tools.paths import ROOT, micropypath, micropython
+from host_tools.sim.device import Control, VirtualBin
+from host_tools.sim.world.bin import BinWorld, WorldSettings
+
+HUNG_WALL_S = 60.0     # an awake bin silent this long (wall time) is killed as hung
+MAX_DEATHS = 5         # consecutive process deaths before a bin is given up
+
+
+@dataclass
+class SimConfig:
+    bins: int = 1
+    days: float = 2.0
+    seed: int = 1
+    start_s: float = 0.0
+    mode: str = "fast"                 # fast | faithful
+    speed: float | None = None         # virtual seconds per wall second (None: flat out)
+    workdir: Path = field(default_factory=lambda: ROOT / "build" / "sim")
+    settings: WorldSettings = field(default_factory=WorldSettings)
+    config: dict = field(default_factory=dict)    # firmware config.json overrides
+    heapsize: str | None = None
+
+
+class _Conn:
+    def __init__(self, sock: socket.socket):
+        self.sock = sock
+        self.buf = bytearray()
+        self.bin: BinState | None = None
+
+
+@dataclass
+class BinState:
+    vbin: VirtualBin
+    flash: Path
+    proc: subprocess.Popen | None = None
+    conn: _Conn | None = None
+    status: str = "starting"           # starting | awake | sleeping | exiting | done | dead
+    t_ms: int = 0                      # latest virtual time seen from this bin
+    wake_ms: int = 0                   # when sleeping: when to wake
+    deferred: bool = False             # fast mode: the deepsleep reply is held back
+    last_wall: float = 0.0
+    deaths: int = 0
+
+
+class Simulation:
+    def __init__(self, cfg: SimConfig, net_addr: tuple[str, int], broker_port: int):
+        self.cfg = cfg
+        self.net_addr = net_addr
+        self.broker_port = broker_port
+        self.start_ms = int(cfg.start_s * 1000)
+        self.end_ms = self.start_ms + int(cfg.days * 86400 * 1000)
+        self.sel = selectors.DefaultSelector()
+        self.lsock = socket.socket()
+        self.lsock.bind(("127.0.0.1", 0))
+        self.lsock.listen(256)
+        self.lsock.setblocking(False)
+        self.sel.register(self.lsock, selectors.EVENT_READ, None)
+        self.addr = self.lsock.getsockname()
+        self.bins: dict[str, BinState] = {}
+        self.wall_start = 0.0
+        self.requests = 0
+        self.stopping = False
+        cfg.workdir.mkdir(parents=True, exist_ok=True)
+        for i in range(cfg.bins):
+            bin_id = f"bin-{i + 1:04d}"
+            world = BinWorld(cfg.seed, i, cfg.start_s, cfg.settings)
+            vbin = VirtualBin(bin_id, i, world, cfg.seed, cfg.mode, net_addr)
+            flash = cfg.workdir / bin_id
+            if flash.exists():
+                shutil.rmtree(flash)
+            flash.mkdir(parents=True)
+            (flash / "identity.json").write_text(json.dumps({"id": bin_id}))
+            conf = {"broker_host": "127.0.0.1", "broker_port": broker_port}
+            conf.update(cfg.config)
+            (flash / "config.json").write_text(json.dumps(conf))
+            self.bins[bin_id] = BinState(vbin, flash, t_ms=self.start_ms,
+                                         wake_ms=self.start_ms, status="sleeping")
+
+    # processes ----------------------------------------------------------------------------
+    def _spawn(self, b: BinState) -> None:
+        env = dict(os.environ)
+        env.update({"MICROPYPATH": micropypath(), "BIN_SIM": "%s:%d" % self.addr,
+                    "BIN_SIM_ID": b.vbin.bin_id})
+        cmd = [micropython()]
+        if self.cfg.heapsize:
+            cmd += ["-X", f"heapsize={self.cfg.heapsize}"]
+        cmd += ["-c", f"import board.simrom as rom\nrom.run({str(ROOT) + '/'!r})"]
+        log = open(b.flash / "console.log", "ab")
+        b.proc = subprocess.Popen(cmd, cwd=b.flash, env=env, stdin=subprocess.DEVNULL,
+                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        log.close()
+        b.status = "starting"
+        b.last_wall = time.monotonic()
+
+    def _kill(self, b: BinState) -> None:
+        if b.proc and b.proc.poll() is None:
+            try:
+                os.killpg(b.proc.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            b.proc.wait()
+        if b.conn:
+            self._drop(b.conn)
+
+    # wire ---------------------------------------------------------------------------------
+    def _send(self, conn: _Conn, t_ms: int, result=None, control: str | None = None) -> None:
+        msg = [t_ms, result] if control is None else [t_ms, None, control]
+        try:
+            conn.sock.sendall(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
+        except OSError:
+            pass
+
+    def _drop(self, conn: _Conn) -> None:
+        try:
+            self.sel.unregister(conn.sock)
+        except (KeyError, ValueError):
+            pass
+        conn.sock.close()
+        b = conn.bin
+        if b is not None and b.conn is conn:
+            b.conn = None
+            self._on_disconnect(b)
+
+    def _on_disconnect(self, b: BinState) -> None:
+        if b.proc:
+            try:
+                b.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self._kill(b)
+        b.proc = None
+        if b.status == "exiting":          # faithful mode: the process ended its deep sleep
+            b.status = "sleeping"
+            b.deaths = 0
+        elif b.status == "done":
+            pass
+        elif not self.stopping:            # died while awake: the hardware watchdog resets it
+            b.deaths += 1
+            b.vbin.counters.crashes += 1
+            b.vbin.on_reset(b.t_ms, "watchdog")
+            if b.deaths >= MAX_DEATHS:
+                b.status = "dead"
+            else:
+                b.status = "sleeping"
+                b.wake_ms = b.t_ms + 1000
+
+    def _read(self, conn: _Conn) -> None:
+        try:
+            data = conn.sock.recv(65536)
+        except OSError:
+            data = b""
+        if not data:
+            self._drop(conn)
+            return
+        conn.buf += data
+        while True:
+            i = conn.buf.find(b"\n")
+            if i < 0:
+                return
+            line = bytes(conn.buf[:i])
+            del conn.buf[:i + 1]
+            self._request(conn, json.loads(line))
+
+    def _request(self, conn: _Conn, req: list) -> None:
+        op, t_ms, args = req[0], int(req[1]), req[2:]
+        self.requests += 1
+        if op == "hello":
+            b = self.bins.get(args[0])
+            if b is None:
+                self._send(conn, t_ms, control=f"err:unknown bin {args[0]!r}")
+                return
+            conn.bin = b
+            b.conn = conn
+            self._send(conn, b.wake_ms, {})
+            return
+        b = conn.bin
+        if b is None:
+            self._send(conn, t_ms, control="err:hello first")
+            return
+        b.last_wall = time.monotonic()
+        if op == "boot":
+            b.status = "awake"
+            t_ms = max(t_ms, b.wake_ms)
+            b.t_ms = t_ms
+            self._send(conn, t_ms, b.vbin.on_boot(t_ms))
+            return
+        b.t_ms = max(b.t_ms, t_ms)
+        if op == "deepsleep":
+            b.wake_ms = b.vbin.on_sleep(b.t_ms, int(args[0]))
+            b.status = "sleeping"
+            if self.cfg.mode == "fast":
+                b.deferred = True
+            else:
+                b.status = "exiting"
+                self._send(conn, b.t_ms, control="exit")
+            return
+        if op in ("halt", "crash"):
+            # main.py returned or raised: the board sits in the REPL until its watchdog fires
+            b.vbin.counters.crashes += op == "crash"
+            wdt = b.vbin.wdt_timeout_ms
+            if wdt is None:
+                b.status = "dead"
+                self._send(conn, b.t_ms, control="exit")
+                return
+            t_reset = b.vbin.wdt_fed_ms + wdt
+            b.vbin.on_reset(t_reset, "watchdog")
+            b.t_ms = max(b.t_ms, t_reset)
+            self._hold_or_exit(b, t_reset)
+            return
+        try:
+            t_after, result = b.vbin.handle(op, t_ms, args)
+        except Control as c:
+            if c.word == "reset:watchdog":
+                t_reset = c.t_ms or t_ms
+                b.vbin.on_reset(t_reset, "watchdog")
+                self._hold_or_exit(b, t_reset)
+                return
+            self._send(conn, t_ms, control=c.word)
+            return
+        b.t_ms = max(b.t_ms, t_after)
+        self._send(conn, t_after, result)
+
+    def _hold_or_exit(self, b: BinState, t_ms: int) -> None:
+        """A reset: fast mode restarts in the same process, faithful mode in a new one."""
+        b.wake_ms = t_ms
+        if self.cfg.mode == "fast":
+            b.status = "awake"
+            self._send(b.conn, t_ms, control="reset:watchdog")
+        else:
+            b.status = "exiting"
+            self._send(b.conn, t_ms, control="exit")
+
+    # scheduling ---------------------------------------------------------------------------
+    def virtual_now_ms(self) -> int:
+        times = [b.t_ms if b.status in ("awake", "starting") else b.wake_ms
+                 for b in self.bins.values() if b.status not in ("done", "dead")]
+        return min(times) if times else self.end_ms
+
+    def _paced_limit_ms(self) -> float:
+        if not self.cfg.speed:
+            return float("inf")
+        return self.start_ms + (time.monotonic() - self.wall_start) * self.cfg.speed * 1000
+
+    def _schedule(self) -> None:
+        active = [b for b in self.bins.values() if b.status in ("awake", "starting", "exiting")]
+        behind = min((b.t_ms for b in active), default=float("inf"))
+        limit = self._paced_limit_ms()
+        sleepers = sorted((b for b in self.bins.values() if b.status == "sleeping"),
+                          key=lambda b: b.wake_ms)
+        for b in sleepers:
+            if b.wake_ms > behind or b.wake_ms > limit:
+                break
+            if b.wake_ms >= self.end_ms:
+                self._finish(b)
+                continue
+            b.status = "starting"
+            b.t_ms = b.wake_ms
+            if b.deferred:
+                b.deferred = False
+                self._send(b.conn, b.wake_ms, None)
+            elif b.proc is None:
+                self._spawn(b)
+            behind = min(behind, b.wake_ms)
+
+    def _finish(self, b: BinState) -> None:
+        b.vbin.world.advance(self.end_ms / 1000)
+        b.status = "done"
+        if b.deferred and b.conn:
+            b.deferred = False
+            self._send(b.conn, b.t_ms, control="exit")
+
+    def _check_hung(self) -> None:
+        now = time.monotonic()
+        for b in self.bins.values():
+            if b.status in ("awake", "starting") and now - b.last_wall > HUNG_WALL_S:
+                b.status = "exiting" if self.cfg.mode == "faithful" else b.status
+                self._kill(b)
+
+    def done(self) -> bool:
+        return all(b.status in ("done", "dead") for b in self.bins.values())
+
+    def run(self, on_progress=None, progress_every_s: float = 0.5) -> None:
+        self.wall_start = time.monotonic()
+        last_progress = 0.0
+        last_hung_check = self.wall_start
+        try:
+            while not self.done():
+                self._schedule()
+                timeout = 0.02 if self.cfg.speed else 0.5
+                for key, _ in self.sel.select(timeout=timeout):
+                    if key.data is None:
+                        s, _ = self.lsock.accept()
+                        s.setblocking(True)
+                        s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                        conn = _Conn(s)
+                        self.sel.register(s, selectors.EVENT_READ, conn)
+                    else:
+                        self._read(key.data)
+                now = time.monotonic()
+                if now - last_hung_check > 5:
+                    self._check_hung()
+                    last_hung_check = now
+                if on_progress and now - last_progress >= progress_every_s:
+                    on_progress(self)
+                    last_progress = now
+            for b in self.bins.values():
+                if b.proc:
+                    try:
+                        b.proc.wait(timeout=10)
+                    except subprocess.TimeoutExpired:
+                        self._kill(b)
+            if on_progress:
+                on_progress(self)
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        self.stopping = True
+        for b in self.bins.values():
+            self._kill(b)
+        for key in list(self.sel.get_map().values()):
+            key.fileobj.close()
+        self.sel.close()
+
+    # observations -------------------------------------------------------------------------
+    def firmware_errors(self) -> int:
+        n = 0
+        for b in self.bins.values():
+            log = b.flash / "console.log"
+            if log.exists():
+                n += log.read_text(errors="replace").count("Traceback (most recent call last)")
+        return n

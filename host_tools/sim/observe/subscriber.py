@@ -1,0 +1,79 @@
+"""Independent observer on the broker: subscribes to every bin's topics and records what
+was actually delivered."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass
+
+import paho.mqtt.client as mqtt
+
+
+@dataclass
+class Message:
+    wall: float
+    bin_id: str
+    kind: str
+    payload: bytes
+    retain: bool
+
+    def json(self):
+        try:
+            return json.loads(self.payload)
+        except ValueError:
+            return None
+
+
+class Subscriber:
+    def __init__(self, host: str, port: int, client_id: str = "sim-observer"):
+        self.messages: list[Message] = []
+        self.counts: Counter = Counter()
+        self.lock = threading.Lock()
+        self._ready = threading.Event()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client.on_connect = self._on_connect
+        self.client.on_message = self._on_message
+        self.client.on_subscribe = self.on_subscribe
+        self.host, self.port = host, port
+        self.listeners = []
+
+    def start(self, timeout: float = 10) -> Subscriber:
+        self.client.connect(self.host, self.port, keepalive=60)
+        self.client.loop_start()
+        if not self._ready.wait(timeout):
+            raise RuntimeError(f"observer: no SUBACK from broker {self.host}:{self.port}")
+        return self
+
+    def stop(self) -> None:
+        self.client.disconnect()
+        self.client.loop_stop()
+
+    def _on_connect(self, client, userdata, flags, reason_code, properties):
+        client.subscribe("bins/#", qos=1)
+
+    def on_subscribe(self, *args):
+        self._ready.set()
+
+    def _on_message(self, client, userdata, msg):
+        parts = msg.topic.split("/")
+        if len(parts) < 3 or parts[0] != "bins":
+            return
+        m = Message(time.monotonic(), parts[1], "/".join(parts[2:]), msg.payload,
+                    bool(msg.retain))
+        with self.lock:
+            self.messages.append(m)
+            if not m.retain:
+                self.counts[m.kind] += 1
+        for f in self.listeners:
+            f(m)
+
+    def count(self, kind: str) -> int:
+        with self.lock:
+            return self.counts[kind]
+
+    def of_kind(self, kind: str) -> list[Message]:
+        with self.lock:
+            return [m for m in self.messages if m.kind == kind and not m.retain]

@@ -1,0 +1,81 @@
+"""Turns observations into the JSON report. Every figure comes from an observer outside the
+firmware: the world model (truth, motor, door), the network model (what went on the wire)
+and the broker subscriber (what was delivered)."""
+
+from __future__ import annotations
+
+import bisect
+from statistics import mean
+
+
+def _overlap_ms(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
+    total = 0.0
+    j = 0
+    b = sorted(b)
+    for s0, e0 in sorted(a):
+        while j < len(b) and b[j][1] <= s0:
+            j += 1
+        k = j
+        while k < len(b) and b[k][0] < e0:
+            total += max(0.0, min(e0, b[k][1]) - max(s0, b[k][0]))
+            k += 1
+    return total * 1000
+
+
+def fill_errors(sim, subscriber) -> list[float]:
+    """|reported fill - true fill| for each delivered telemetry, the truth taken at the first
+    sensor read of the wake the report describes."""
+    errs = []
+    for m in subscriber.of_kind("telemetry"):
+        d = m.json()
+        b = sim.bins.get(m.bin_id)
+        if not d or b is None or d.get("fill") is None:
+            continue
+        truth = b.vbin.truth
+        times = [t for t, _ in truth]
+        i = bisect.bisect_left(times, int(d["ts"]) * 1000)
+        if i < len(truth):
+            errs.append(abs(float(d["fill"]) - min(120.0, truth[i][1])))
+    return errs
+
+
+def build(sim, subscriber, proxy, wall_s: float) -> dict:
+    cfg = sim.cfg
+    bins = list(sim.bins.values())
+    with proxy.lock:
+        published = proxy.stats.by_kind["telemetry"]
+        bytes_up, bytes_down = proxy.stats.bytes_up, proxy.stats.bytes_down
+    errs = fill_errors(sim, subscriber)
+    door_on = 0.0
+    both = 0.0
+    for b in bins:
+        m = b.vbin.motor
+        on = list(m.intervals)
+        if m.on_since is not None:
+            on.append((m.on_since, b.vbin.world.t))
+        door_on += _overlap_ms(on, b.vbin.world.door_windows)
+        both += m.both_ms
+    return {
+        "days": cfg.days,
+        "bins": cfg.bins,
+        "seed": cfg.seed,
+        "mode": cfg.mode,
+        "wall_s": round(wall_s, 2),
+        "wakes": sum(b.vbin.counters.wakes for b in bins),
+        "telemetry_published": published,
+        "telemetry_received": subscriber.count("telemetry"),
+        "events_received": subscriber.count("event"),
+        "fill_abs_error_mean_pct": round(mean(errs), 2) if errs else None,
+        "fill_abs_error_max_pct": round(max(errs), 2) if errs else None,
+        "firmware_errors": sim.firmware_errors(),
+        "watchdog_resets": sum(b.vbin.counters.watchdog_resets for b in bins),
+        "compactions": sum(b.vbin.world.ram.strokes for b in bins),
+        "collections_true": sum(len(b.vbin.world.collections) for b in bins),
+        "overflow_hours": round(sum(b.vbin.world.overflow_s for b in bins) / 3600, 2),
+        "motor_on_with_door_open_ms": round(door_on, 1),
+        "motor_both_directions_ms": round(both, 1),
+        "bytes_up": bytes_up,
+        "bytes_down": bytes_down,
+        "battery_soc_min_pct": round(min(b.vbin.world.power.soc_min for b in bins) * 100, 1),
+        "sim_requests": sim.requests,
+    }

@@ -1,0 +1,99 @@
+"""Waste arriving over the day and the week, and the pile it makes in the bin.
+
+Volumes are litres of loose waste. Compaction packs the pile towards its fully compacted
+volume; the ratio it reaches falls as the bin fills (packed waste does not pack again).
+Each deposit is a user opening the hopper door for a few seconds.
+"""
+
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+
+# Relative arrival rate by hour of day: little at night, afternoon peak (field data:
+# alerts rise through the afternoon, peak 12:00-18:00).
+HOURLY = [0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.45, 0.8, 1.0, 1.0, 1.1, 1.3,
+          1.6, 1.7, 1.7, 1.6, 1.6, 1.7, 1.5, 1.1, 0.8, 0.55, 0.35, 0.2]
+_HOURLY_MEAN = sum(HOURLY) / 24
+WEEKEND = 1.15  # weekends bring ~1.1-1.2x the weekday volume
+
+
+@dataclass
+class Geometry:
+    empty_mm: int = 1100        # sensor to floor
+    depth_mm: int = 800         # usable depth: 100 % full is empty_mm - depth_mm below sensor
+    area_m2: float = 0.15       # 0.15 m2 x 0.8 m = 120 L usable
+    ram_end_mm: int = 150       # ram end of stroke, height above the floor
+
+    def litres_to_mm(self, litres: float) -> float:
+        return litres / (self.area_m2 * 1000) * 1000
+
+    def mm_to_litres(self, mm: float) -> float:
+        return mm * self.area_m2
+
+
+class Waste:
+    def __init__(self, rng: random.Random, geometry: Geometry, litres_per_day: float,
+                 packed_ratio: float = 5.0):
+        self.rng = rng
+        self.geo = geometry
+        self.rate = litres_per_day
+        self.packed_ratio = packed_ratio   # loose volume / fully compacted volume
+        self.loose_l = 0.0                 # volume the pile occupies now
+        self.packed_l = 0.0                # volume it would have fully compacted
+        self.deposits = 0
+        self.roughness_mm = 0.0            # pile unevenness the sensor cone averages over
+
+    # arrivals -------------------------------------------------------------------------
+    def rate_per_s(self, t_s: float) -> float:
+        lt = t_s + 9 * 3600  # local time, Korea (UTC+9)
+        hour = int(lt // 3600) % 24
+        dow = int(lt // 86400 + 3) % 7  # 1970-01-01 was a Thursday (dow 3, Monday = 0)
+        w = WEEKEND if dow >= 5 else 1.0
+        return self.rate / 86400 * HOURLY[hour] / _HOURLY_MEAN * w / (5 + 2 * WEEKEND) * 7
+
+    def next_deposit(self, t_s: float) -> tuple[float, float]:
+        """Time and loose volume of the next deposit after t_s (thinning of a Poisson
+        process whose rate follows the hour and weekday)."""
+        peak = self.rate / 86400 * max(HOURLY) / _HOURLY_MEAN * WEEKEND * 1.1
+        t = t_s
+        while True:
+            t += self.rng.expovariate(peak)
+            if self.rng.random() * peak <= self.rate_per_s(t):
+                return t, self.rng.lognormvariate(math.log(2.5), 0.7)
+
+    def add(self, litres: float) -> None:
+        self.loose_l += litres
+        self.packed_l += litres / self.packed_ratio
+        self.deposits += 1
+        self.roughness_mm = min(60.0, self.roughness_mm + 4.0)
+
+    # state ----------------------------------------------------------------------------
+    def height_mm(self) -> float:
+        return self.geo.litres_to_mm(self.loose_l)
+
+    def packed_height_mm(self) -> float:
+        return self.geo.litres_to_mm(self.packed_l)
+
+    def fill_pct(self) -> float:
+        return self.height_mm() / self.geo.depth_mm * 100
+
+    def press_to(self, ram_height_mm: float) -> float:
+        """The ram is at ram_height_mm: compress the pile under it. Returns the compression
+        resistance 0..1 (1 = fully packed: the ram cannot go lower)."""
+        h = self.height_mm()
+        if ram_height_mm >= h:
+            return 0.0
+        floor = self.packed_height_mm()
+        new_h = max(floor, ram_height_mm)
+        self.loose_l = self.geo.mm_to_litres(new_h)
+        self.roughness_mm = 5.0
+        if h <= floor + 1e-6:
+            return 1.0
+        return min(1.0, (floor / new_h) ** 2) if new_h > 0 else 1.0
+
+    def empty(self) -> None:
+        self.loose_l = 0.0
+        self.packed_l = 0.0
+        self.roughness_mm = 0.0
