@@ -12,7 +12,6 @@ import subprocess
 import sys
 import tarfile
 import urllib.request
-from pathlib import Path
 
 from host_tools.paths import FIRMWARE
 

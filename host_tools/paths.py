@@ -26,5 +26,6 @@ def micropython() -> str:
     return found
 
 
-def micropypath() -> str:
-    return os.pathsep.join([str(FIRMWARE), str(FIRMWARE / "lib"), ".frozen"])
+def micropypath(root: Path = ROOT) -> str:
+    fw = root / "firmware"
+    return os.pathsep.join([str(fw), str(fw / "lib"), ".frozen"])

@@ -46,7 +46,8 @@ class A02YYUW:
 
     def read_mm(self, timeout_ms=300):
         """Distance in mm, or a negative outcome (TIMEOUT, CHECKSUM, DEAD_ZONE, OUT_OF_RANGE)."""
-        clock, uart, rx, w = self._clock, self._uart, self._rx, self._win
+        clock, uart = self._clock, self._uart  # (unpacking 4 at once would build a tuple)
+        rx, w = self._rx, self._win
         t0 = clock.ticks_ms()
         bad = False
         while clock.ticks_diff(clock.ticks_ms(), t0) < timeout_ms:

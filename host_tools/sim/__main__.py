@@ -20,7 +20,8 @@ from host_tools.sim.report import build
 
 
 def parse_args(argv=None):
-    p = argparse.ArgumentParser(prog="python -m host_tools.sim", description=__doc__.split("\n")[0])
+    p = argparse.ArgumentParser(prog="python -m host_tools.sim",
+                                description=__doc__.split("\n")[0])
     p.add_argument("--days", type=float, default=2.0, help="simulated days (default 2)")
     p.add_argument("--bins", type=int, default=1, help="number of bins (default 1)")
     p.add_argument("--seed", type=int, default=1, help="world seed (default 1)")

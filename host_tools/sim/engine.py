@@ -36,6 +36,7 @@ class SimConfig:
     settings: WorldSettings = field(default_factory=WorldSettings)
     config: dict = field(default_factory=dict)    # firmware config.json overrides
     heapsize: str | None = None
+    root: Path = ROOT                  # where boot.py, main.py and firmware/ are
 
 
 class _Conn:
@@ -96,12 +97,12 @@ class Simulation:
     # processes ----------------------------------------------------------------------------
     def _spawn(self, b: BinState) -> None:
         env = dict(os.environ)
-        env.update({"MICROPYPATH": micropypath(), "BIN_SIM": "%s:%d" % self.addr,
-                    "BIN_SIM_ID": b.vbin.bin_id})
+        env.update({"MICROPYPATH": micropypath(self.cfg.root),
+                    "BIN_SIM": "{}:{}".format(*self.addr), "BIN_SIM_ID": b.vbin.bin_id})
         cmd = [micropython()]
         if self.cfg.heapsize:
             cmd += ["-X", f"heapsize={self.cfg.heapsize}"]
-        cmd += ["-c", f"import board.simrom as rom\nrom.run({str(ROOT) + '/'!r})"]
+        cmd += ["-c", f"import board.simrom as rom\nrom.run({str(self.cfg.root) + '/'!r})"]
         log = open(b.flash / "console.log", "ab")
         b.proc = subprocess.Popen(cmd, cwd=b.flash, env=env, stdin=subprocess.DEVNULL,
                                   stdout=log, stderr=subprocess.STDOUT, start_new_session=True)

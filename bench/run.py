@@ -1,0 +1,359 @@
+"""Benchmarks: firmware heap per wake, compiled size, simulator speed.
+
+    .venv/bin/python bench/run.py        (or: make bench)
+
+Prints a table and writes build/bench.json. Every figure comes with a baseline measured in
+the same run. Exits non-zero if a measurement fails. See bench/README.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from host_tools.broker import Broker  # noqa: E402
+from host_tools.paths import BUILD, FIRMWARE, micropython  # noqa: E402
+from host_tools.sim.__main__ import _drain, start_epoch  # noqa: E402
+from host_tools.sim.engine import SimConfig, Simulation  # noqa: E402
+from host_tools.sim.network.proxy import Proxy  # noqa: E402
+from host_tools.sim.observe.subscriber import Subscriber  # noqa: E402
+from host_tools.sim.report import build  # noqa: E402
+
+OUT = BUILD / "bench.json"
+WORK = BUILD / "bench"
+START = "2025-06-01"         # fixed start date and seed: the same world every run
+SEED = 1
+
+HEAP_DAYS = 0.1              # faithful mode, 1 bin: several wakes, the first one reports
+HEAP_STEP = 256              # bisection resolution, bytes
+HEAP_MAX = 2 * 1024 * 1024   # the unix port's default heap
+HEAP_VERIFY_MARGIN = 2048
+TRIAL_WALL_S = 20.0          # a heap trial taking longer than this counts as a failure
+
+SPEED_DAYS = 3.0             # fast mode, 1 bin
+RPC_ROUND_TRIPS = 2000
+
+
+class BenchError(RuntimeError):
+    pass
+
+
+class _Abort(Exception):
+    pass
+
+
+# simulation -------------------------------------------------------------------------------
+def simulate(workdir: Path, days: float, mode: str, heapsize: int | None = None,
+             wall_limit_s: float | None = None) -> tuple[dict | None, str, str | None]:
+    """One bin, its own broker. Returns (report, console log, reason it was cut short)."""
+    if workdir.exists():
+        shutil.rmtree(workdir)
+    cfg = SimConfig(bins=1, days=days, seed=SEED, start_s=start_epoch(START), mode=mode,
+                    workdir=workdir, heapsize=None if heapsize is None else str(heapsize))
+    broker = Broker().start()
+    proxy = subscriber = None
+    report, aborted = None, None
+    try:
+        upstream = (broker.host, broker.port)
+        proxy = Proxy(upstream).start()
+        subscriber = Subscriber(*upstream, client_id=f"bench-observer-{os.getpid()}").start()
+        sim = Simulation(cfg, proxy.address, upstream[1])
+        t0 = time.monotonic()
+
+        def watch(s):
+            if wall_limit_s is not None and time.monotonic() - t0 > wall_limit_s:
+                raise _Abort(f"over {wall_limit_s:g} s wall time")
+            for b in s.bins.values():
+                # Died before it reached the simulator (e.g. MemoryError at import): the
+                # engine would only notice through its 60 s hung check.
+                if b.proc is not None and b.conn is None and b.proc.poll() is not None:
+                    raise _Abort(f"process exited before connecting (rc={b.proc.returncode})")
+
+        try:
+            sim.run(watch, progress_every_s=0.1)
+        except _Abort as e:
+            aborted = str(e)
+        wall = time.monotonic() - t0
+        if aborted is None:
+            _drain(proxy, subscriber)
+            report = build(sim, subscriber, proxy, wall)
+            report["wall_s"] = wall
+    finally:
+        if subscriber:
+            subscriber.stop()
+        if proxy:
+            proxy.stop()
+        broker.stop()
+    log = workdir / "bin-0001" / "console.log"
+    console = log.read_text(errors="replace") if log.exists() else ""
+    return report, console, aborted
+
+
+# 1. heap per wake -------------------------------------------------------------------------
+def _wake_trial(heap: int | None, ref: dict | None, trials: list) -> tuple[bool, str]:
+    tag = "default" if heap is None else str(heap)
+    report, console, aborted = simulate(WORK / f"heap-{tag}", HEAP_DAYS, "faithful", heap,
+                                        TRIAL_WALL_S)
+    why = ""
+    if aborted:
+        why = aborted
+    elif "MemoryError" in console:
+        line = next(ln for ln in console.splitlines() if "MemoryError" in ln)
+        why = line.strip()[:120]
+    elif report["firmware_errors"]:
+        why = f"firmware_errors={report['firmware_errors']}"
+    elif not (report["telemetry_received"] == report["telemetry_published"] > 0):
+        why = (f"telemetry published={report['telemetry_published']} "
+               f"received={report['telemetry_received']}")
+    elif ref is not None and any(report[k] != ref[k] for k in
+                                 ("wakes", "telemetry_published", "watchdog_resets")):
+        why = "run differs from the default-heap run: " + ", ".join(
+            f"{k}={report[k]} (ref {ref[k]})"
+            for k in ("wakes", "telemetry_published", "watchdog_resets") if report[k] != ref[k])
+    trials.append({"heapsize": heap, "ok": not why, "why": why or None})
+    print(f"  heap {tag:>8}: {'ok' if not why else 'FAIL ' + why}", file=sys.stderr)
+    if not why:
+        return True, report
+    return False, why
+
+
+def _bare_ok(heap: int) -> bool:
+    r = subprocess.run([micropython(), "-X", f"heapsize={heap}", "-c", "pass"],
+                       capture_output=True, timeout=30)
+    return r.returncode == 0 and not r.stdout and not r.stderr
+
+
+def _bisect(ok, lo: int, hi: int) -> int:
+    """Smallest passing value to HEAP_STEP, given ok(lo) is False and ok(hi) is True."""
+    while hi - lo > HEAP_STEP:
+        mid = (lo + hi) // 2 // HEAP_STEP * HEAP_STEP
+        if mid <= lo:
+            mid = lo + HEAP_STEP
+        if ok(mid):
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def bench_heap(res: dict) -> None:
+    # Baseline: the bare interpreter with an empty script.
+    lo, hi = 1024, 65536
+    if _bare_ok(lo) or not _bare_ok(hi):
+        raise BenchError(f"bare interpreter: expected -X heapsize={lo} to fail, {hi} to pass")
+    bare = _bisect(_bare_ok, lo, hi)
+    res["peak_heap_wake_bytes_baseline"] = bare
+    res["peak_heap_wake_bytes_baseline_what"] = (
+        'smallest -X heapsize for `micropython -c "pass"` (bare interpreter)')
+
+    trials: list = []
+    res["peak_heap_wake_trials"] = trials
+    ok, ref = _wake_trial(None, None, trials)
+    if not ok:
+        raise BenchError(f"wake cycle fails at the default heap: {ref}")
+    ok_max, _ = _wake_trial(HEAP_MAX, ref, trials)
+    if not ok_max:
+        raise BenchError(f"wake cycle fails at -X heapsize={HEAP_MAX}")
+    if _wake_trial(bare, ref, trials)[0]:
+        raise BenchError(f"wake cycle passes at the bare-interpreter heap {bare}: check the bench")
+    need = _bisect(lambda h: _wake_trial(h, ref, trials)[0], bare, HEAP_MAX)
+    res["peak_heap_wake_bytes"] = need
+    verify = need + HEAP_VERIFY_MARGIN
+    res["peak_heap_wake_verified"] = _wake_trial(verify, ref, trials)[0]
+    res["peak_heap_wake_verified_at"] = verify
+    res["peak_heap_wake_run"] = {k: ref[k] for k in (
+        "days", "mode", "wakes", "telemetry_published", "telemetry_received", "sim_requests")}
+    # The first failing heap below the figure, and why: what breaks first.
+    below = [t for t in trials if t["heapsize"] is not None and t["heapsize"] < need
+             and not t["ok"]]
+    if below:
+        worst = max(below, key=lambda t: t["heapsize"])
+        res["peak_heap_wake_fail_below"] = worst
+
+
+# 2. compiled size -------------------------------------------------------------------------
+def bench_mpy(res: dict) -> None:
+    mpy_cross = Path(micropython()).with_name("mpy-cross")
+    if not mpy_cross.exists():
+        found = shutil.which("mpy-cross")
+        if not found:
+            raise BenchError("mpy-cross not found")
+        mpy_cross = Path(found)
+    sources = sorted(FIRMWARE.rglob("*.py"))
+    if not any(p.match("lib/umqtt/simple.py") for p in sources):
+        raise BenchError("firmware/lib/umqtt/simple.py missing: run `make setup`")
+    src_total = mpy_total = 0
+    with tempfile.TemporaryDirectory(prefix="bench-mpy-") as tmp:
+        for i, src in enumerate(sources):
+            out = Path(tmp) / f"{i}.mpy"
+            r = subprocess.run([str(mpy_cross), "-O2", "-o", str(out), str(src)],
+                               capture_output=True, text=True, timeout=60)
+            if r.returncode != 0 or not out.exists():
+                raise BenchError(f"mpy-cross {src.relative_to(ROOT)}: {r.stderr.strip()}")
+            src_total += src.stat().st_size
+            mpy_total += out.stat().st_size
+    res["mpy_bytes"] = mpy_total
+    res["mpy_bytes_baseline"] = src_total
+    res["mpy_bytes_baseline_what"] = f"source bytes of the same {len(sources)} firmware/**/*.py"
+    res["mpy_files"] = len(sources)
+
+
+# 3. simulator speed -----------------------------------------------------------------------
+_RPC_CLIENT = """
+import json, socket, sys, time
+host, port, n = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+s = socket.socket()
+s.connect(socket.getaddrinfo(host, port)[0][-1])
+t = 1748703600000
+t0 = time.ticks_ms()
+for i in range(n):
+    s.write(json.dumps(["adc_uv", t, "vbat"]) + "\\n")
+    rep = json.loads(s.readline())
+    t = rep[0]
+dt = time.ticks_diff(time.ticks_ms(), t0)
+s.close()
+print(n, dt)
+"""
+
+
+def _echo_server(lsock: socket.socket) -> None:
+    conn, _ = lsock.accept()
+    conn.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+    with conn, conn.makefile("rb") as f:
+        for line in f:
+            req = json.loads(line)
+            rep = [int(req[1]) + 1, 3700000]
+            conn.sendall(json.dumps(rep, separators=(",", ":")).encode() + b"\n")
+
+
+def rpc_per_s() -> float:
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(1)
+    th = threading.Thread(target=_echo_server, args=(lsock,), daemon=True)
+    th.start()
+    try:
+        with tempfile.NamedTemporaryFile("w", suffix=".py", delete=False) as f:
+            f.write(_RPC_CLIENT)
+        r = subprocess.run([micropython(), f.name, "127.0.0.1", str(lsock.getsockname()[1]),
+                            str(RPC_ROUND_TRIPS)], capture_output=True, text=True, timeout=60)
+    finally:
+        os.unlink(f.name)
+        lsock.close()
+    th.join(5)
+    try:
+        n, ms = (int(x) for x in r.stdout.split())
+    except ValueError:
+        raise BenchError(f"rpc client failed: {r.stdout.strip()} {r.stderr.strip()}") from None
+    return n / max(ms, 1) * 1000
+
+
+def bench_speed(res: dict) -> None:
+    report, console, aborted = simulate(WORK / "speed", SPEED_DAYS, "fast")
+    if aborted:
+        raise BenchError(f"speed run: {aborted}")
+    if report["firmware_errors"] or not (
+            report["telemetry_received"] == report["telemetry_published"] > 0):
+        raise BenchError("speed run unhealthy: " + json.dumps(
+            {k: report[k] for k in ("firmware_errors", "telemetry_published",
+                                    "telemetry_received")}))
+    days_per_s = SPEED_DAYS / report["wall_s"]
+    per_day = report["sim_requests"] / SPEED_DAYS
+    rps = rpc_per_s()
+    res["sim_days_per_s"] = round(days_per_s, 4)
+    res["sim_30d_projected_s"] = round(30 / days_per_s, 1)
+    res["sim_requests_per_day"] = round(per_day, 1)
+    res["sim_rpc_per_s_baseline"] = round(rps, 1)
+    res["sim_days_per_s_baseline"] = round(rps / per_day, 4)
+    res["sim_days_per_s_baseline_what"] = (
+        f"link-bound ceiling: {RPC_ROUND_TRIPS} raw MicroPython line-JSON round trips to a "
+        "CPython echo server (per s), divided by sim requests per simulated day")
+    res["sim_speed_run"] = {k: report[k] for k in (
+        "days", "mode", "wakes", "telemetry_published", "sim_requests")}
+    res["sim_speed_run"]["wall_s"] = round(report["wall_s"], 2)
+
+
+# ------------------------------------------------------------------------------------------
+def _fmt(v) -> str:
+    if isinstance(v, bool):
+        return "yes" if v else "NO"
+    if isinstance(v, float):
+        return f"{v:,.4g}" if v < 100 else f"{v:,.1f}"
+    if isinstance(v, int):
+        return f"{v:,}"
+    return "-" if v is None else str(v)
+
+
+def table(res: dict) -> str:
+    rows = [
+        ("peak_heap_wake_bytes", "bytes", res.get("peak_heap_wake_bytes"),
+         res.get("peak_heap_wake_bytes_baseline"), "bare interpreter"),
+        ("peak_heap_wake_verified", f"+{HEAP_VERIFY_MARGIN} B",
+         res.get("peak_heap_wake_verified"), None, ""),
+        ("mpy_bytes", "bytes", res.get("mpy_bytes"), res.get("mpy_bytes_baseline"),
+         "source bytes"),
+        ("sim_days_per_s", "days/s", res.get("sim_days_per_s"),
+         res.get("sim_days_per_s_baseline"), "link-bound ceiling"),
+        ("sim_30d_projected_s", "s", res.get("sim_30d_projected_s"), None, "goal < 30"),
+        ("sim_requests_per_day", "req/day", res.get("sim_requests_per_day"), None, ""),
+        ("sim_rpc_per_s_baseline", "rt/s", res.get("sim_rpc_per_s_baseline"), None,
+         "raw link round trips"),
+    ]
+    head = ("figure", "unit", "value", "baseline", "baseline is")
+    cells = [head] + [(k, u, _fmt(v), "" if b is None else _fmt(b), w)
+                      for k, u, v, b, w in rows]
+    widths = [max(len(r[i]) for r in cells) for i in range(len(head))]
+    lines = []
+    for n, r in enumerate(cells):
+        lines.append("  ".join(c.rjust(w) if i in (2, 3) else c.ljust(w)
+                               for i, (c, w) in enumerate(zip(r, widths, strict=True))).rstrip())
+        if n == 0:
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def main() -> int:
+    t0 = time.monotonic()
+    WORK.mkdir(parents=True, exist_ok=True)
+    res: dict = {}
+    errors: list[str] = []
+    for name, fn in (("mpy", bench_mpy), ("speed", bench_speed), ("heap", bench_heap)):
+        print(f"bench: {name}", file=sys.stderr)
+        try:
+            fn(res)
+        except Exception as e:  # report every failure, keep measuring
+            errors.append(f"{name}: {type(e).__name__}: {e}")
+            print(f"bench: {name} FAILED: {e}", file=sys.stderr)
+    if res.get("peak_heap_wake_verified") is False:
+        errors.append("heap: the wake cycle failed at the figure + "
+                      f"{HEAP_VERIFY_MARGIN} B")
+    ver = subprocess.run([micropython(), "-c", "import sys; print(sys.version)"],
+                         capture_output=True, text=True).stdout.strip()
+    res["micropython"] = ver
+    res["python"] = platform.python_version()
+    res["bench_wall_s"] = round(time.monotonic() - t0, 1)
+    res["errors"] = errors
+    OUT.parent.mkdir(parents=True, exist_ok=True)
+    OUT.write_text(json.dumps(res, indent=2) + "\n")
+    print(table(res))
+    print(f"\nwritten {OUT.relative_to(ROOT)} in {res['bench_wall_s']} s")
+    for e in errors:
+        print(f"FAILED {e}", file=sys.stderr)
+    return 1 if errors else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

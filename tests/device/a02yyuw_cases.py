@@ -1,0 +1,71 @@
+# A02YYUW driver against scripted byte streams (faults included) and its allocation budget.
+import gc
+
+import check
+from drivers import a02yyuw
+from drivers.a02yyuw import A02YYUW
+from fakes import FakeClock, LoopUART, ScriptUART
+
+
+def frame(mm):
+    h, lo = mm >> 8, mm & 0xFF
+    return bytes([0xFF, h, lo, (0xFF + h + lo) & 0xFF])
+
+
+def reads(data, n, chunk=64):
+    s = A02YYUW(ScriptUART(data, chunk), FakeClock())
+    return [s.read_mm(100) for _ in range(n)]
+
+
+check.eq(frame(1234), bytes([0xFF, 0x04, 0xD2, 0xD5]), "worked frame 1234 mm")
+check.eq(reads(frame(1234), 1), [1234], "clean frame")
+check.eq(reads(b"\x12\x34\x00" + frame(800), 1), [800], "garbage before the header")
+for chunk in (1, 2, 3):
+    check.eq(reads(frame(700) + frame(701), 2, chunk), [700, 701], "split frames chunk %d" % chunk)
+# the reference resync example: truncated frame, then two good ones
+stream = bytes([0x12, 0xFF, 0x07, 0xFF, 0x07, 0xA1, 0xA7, 0xFF, 0x04, 0xD2, 0xD5])
+check.eq(reads(stream, 2), [1953, 1234], "resync drops one byte at a time")
+check.eq(reads(bytes([0xFF, 0x01, 0xFF, 0xFF]), 1), [511], "0xFF inside data and checksum")
+bad = bytearray(frame(900))
+bad[3] ^= 0x55
+check.eq(reads(bytes(bad) + frame(901), 1), [901], "bad checksum skipped")
+check.eq(reads(bytes(bad), 1), [a02yyuw.CHECKSUM], "only bad frames: checksum outcome")
+check.eq(reads(b"", 1), [a02yyuw.TIMEOUT], "silence: timeout outcome")
+check.eq(reads(frame(20), 1), [a02yyuw.DEAD_ZONE], "inside the dead zone")
+check.eq(reads(frame(30), 1), [a02yyuw.DEAD_ZONE], "30 mm is still the dead zone")
+check.eq(reads(frame(31), 1), [31], "just outside the dead zone")
+check.eq(reads(frame(5000), 1), [a02yyuw.OUT_OF_RANGE], "beyond range")
+check.eq(a02yyuw.reason(a02yyuw.TIMEOUT), "timeout", "reason text")
+
+# timeouts end even when bytes keep coming but never form a frame
+noise = ScriptUART(bytes([0xFF, 0x00, 0x00, 0x00]) * 200, 4)
+s = A02YYUW(noise, FakeClock())
+check.eq(s.read_mm(50), a02yyuw.CHECKSUM, "endless bad frames end at the timeout")
+
+# flush drops stale bytes
+u = ScriptUART(frame(100) + frame(200))
+s = A02YYUW(u, FakeClock())
+s.flush()
+u.feed(frame(300))
+check.eq(s.read_mm(100), 300, "flush then fresh frame")
+
+# the read path allocates nothing after construction
+def allocated(sensor, n):
+    read = sensor.read_mm
+    read(100)
+    gc.collect()
+    gc.disable()
+    before = gc.mem_alloc()
+    i = 0
+    while i < n:
+        read(100)
+        i += 1
+    used = gc.mem_alloc() - before
+    gc.enable()
+    return used
+
+
+s = A02YYUW(LoopUART(frame(1500)), FakeClock())
+check.eq(allocated(s, 200), 0, "bytes allocated by 200 readings")
+
+check.done()

@@ -1,0 +1,43 @@
+"""Device-side case scripts on the MicroPython unix port (and pure logic on CPython too)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+
+from host_tools.paths import FIRMWARE
+
+from ..conftest import DEVICE, TESTS
+
+
+@pytest.mark.parametrize("script,cases", [
+    ("a02yyuw_cases.py", 19),
+    ("logic_cases.py", 43),
+    ("persist_cases.py", 18),
+    ("compactor_cases.py", 11),
+])
+def test_on_unix_port(device, script, cases):
+    device(script, expect_cases=cases)
+
+
+def test_pure_logic_on_cpython(tmp_path):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(
+        [str(FIRMWARE), str(DEVICE), str(TESTS / "shims")]))
+    r = subprocess.run([sys.executable, str(DEVICE / "logic_cases.py")], cwd=tmp_path, env=env,
+                       capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "PASS 43 cases" in r.stdout
+
+
+def test_case_runner_reports_failures(tmp_path):
+    """The harness itself must be able to fail: a failing case exits non-zero."""
+    script = tmp_path / "failing_cases.py"
+    script.write_text("import check\ncheck.eq(1, 2, 'deliberately wrong')\ncheck.done()\n")
+    from ..conftest import run_on_unix_port
+
+    r = run_on_unix_port(script, cwd=tmp_path)
+    assert r.returncode == 1
+    assert "FAIL deliberately wrong" in r.out
