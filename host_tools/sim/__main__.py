@@ -8,7 +8,9 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -78,17 +80,18 @@ def run(args) -> dict:
                     start_s=start_epoch(args.start), mode=args.mode, speed=args.speed)
     if args.workdir:
         cfg.workdir = Path(args.workdir)
-    broker = None
-    if args.broker:
-        host, port = args.broker.rsplit(":", 1)
-        upstream = (host, int(port))
-    else:
-        broker = Broker().start()
-        upstream = (broker.host, broker.port)
-    proxy = Proxy(upstream).start()
-    subscriber = Subscriber(*upstream, client_id=f"sim-observer-{args.seed}").start()
-    view = None
+    broker = proxy = subscriber = view = None
     try:
+        if args.broker:
+            host, port = args.broker.rsplit(":", 1)
+            upstream = (host, int(port))
+        else:
+            broker = Broker()
+            broker.start()
+            upstream = (broker.host, broker.port)
+        proxy = Proxy(upstream).start()
+        subscriber = Subscriber(*upstream, client_id=f"sim-observer-{args.seed}")
+        subscriber.start()
         sim = Simulation(cfg, proxy.address, upstream[1])
         if args.live:
             from host_tools.sim.live import LiveView
@@ -106,10 +109,13 @@ def run(args) -> dict:
         _drain(proxy, subscriber)
         report = build(sim, subscriber, proxy, wall)
     finally:
+        # sim.run() has already killed the bins' processes (its own finally)
         if view:
             view.close()
-        subscriber.stop()
-        proxy.stop()
+        if subscriber:
+            subscriber.stop()
+        if proxy:
+            proxy.stop()
         if broker:
             broker.stop()
     return report
@@ -126,13 +132,27 @@ def _drain(proxy, subscriber, timeout_s: float = 10.0) -> None:
         time.sleep(0.05)
 
 
+def _interrupt_once(signum, frame):
+    """First Ctrl-C: stop the run. Further ones are ignored so that the cleanup (killing
+    the bins' processes and the broker) cannot itself be cut short."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    raise KeyboardInterrupt
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
+    previous = signal.getsignal(signal.SIGINT)
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, _interrupt_once)
     try:
         report = run(args)
     except KeyboardInterrupt:
-        print("\nsim: stopped", file=sys.stderr)
+        lead = "" if args.live else "\n"
+        print(f"{lead}sim: interrupted; bins, broker and proxy stopped", file=sys.stderr)
         return 130
+    finally:
+        if threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGINT, previous)
     text = json.dumps(report, indent=2)
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)

@@ -5,6 +5,7 @@ a sleeping bin wakes only when no awake bin is still behind its wake time."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import selectors
@@ -12,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import threading
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -22,6 +24,23 @@ from host_tools.sim.world.bin import BinWorld, WorldSettings
 
 HUNG_WALL_S = 60.0     # an awake bin silent this long (wall time) is killed as hung
 MAX_DEATHS = 5         # consecutive process deaths before a bin is given up
+
+
+@contextlib.contextmanager
+def _sigint_held():
+    """Hold a Ctrl-C back while a child is started and recorded: a KeyboardInterrupt between
+    fork and `b.proc = ...` would leave a process that close() does not know about."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    pending = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: pending.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if pending and callable(previous):
+            previous(signal.SIGINT, None)
 
 
 @dataclass
@@ -103,10 +122,12 @@ class Simulation:
         if self.cfg.heapsize:
             cmd += ["-X", f"heapsize={self.cfg.heapsize}"]
         cmd += ["-c", f"import board.simrom as rom\nrom.run({str(self.cfg.root) + '/'!r})"]
-        log = open(b.flash / "console.log", "ab")
-        b.proc = subprocess.Popen(cmd, cwd=b.flash, env=env, stdin=subprocess.DEVNULL,
-                                  stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        log.close()
+        # Own session: a terminal's Ctrl-C reaches only the simulator, which then kills the
+        # whole group (close()), whatever it is doing.
+        with open(b.flash / "console.log", "ab") as log, _sigint_held():
+            b.proc = subprocess.Popen(cmd, cwd=b.flash, env=env, stdin=subprocess.DEVNULL,
+                                      stdout=log, stderr=subprocess.STDOUT,
+                                      start_new_session=True)
         b.status = "starting"
         b.last_wall = time.monotonic()
 
