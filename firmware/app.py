@@ -81,12 +81,14 @@ def run_cycle(board):
     if decide.compact_wanted(r, st, cfg):
         before = r.fill
         res = compactor.stroke(board, cfg)
-        st["compactions"] += 1
-        if res.outcome == compactor.OK:
-            st["faults"] &= ~FLAG_MOTOR
+        if res.ms:
+            # the ram moved: the level under the sensor changed, whatever the outcome
+            st["compactions"] += 1
             r = sense.read(board, cfg)
             st["cmp_after"] = r.fill
             st["hist"] = []
+        if res.outcome == compactor.OK:
+            st["faults"] &= ~FLAG_MOTOR
             events.append(("compacted", {"before": round(before, 1),
                                          "after": None if r.fill is None else round(r.fill, 1),
                                          "peak_ma": res.peak_ma, "ms": res.ms}))

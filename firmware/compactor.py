@@ -5,9 +5,11 @@ from micropython import const
 _TICK_MS = const(50)
 _INRUSH_BLANK_MS = const(300)
 _STALL_SAMPLES = const(5)   # stall confirmed over this many consecutive ticks
+_PRESS_SAMPLES = const(2)   # full pressure confirmed over this many consecutive ticks
 _DWELL_MS = const(1000)
 
 OK = "ok"
+PRESSED = "pressed"         # the ram reached full pressure before its end switch: packed
 DOOR = "door_open"
 LOW_BATTERY = "low_battery"
 JAM = "jam"
@@ -27,7 +29,7 @@ def _drive(board, cfg, direction, stop_switch, res):
     """Run the motor one way until stop_switch is active. Returns an outcome."""
     clock, motor = board.clock, board.motor
     t0 = clock.ticks_ms()
-    stalled = 0
+    stalled = pressed = 0
     try:
         if direction > 0:
             motor.forward()
@@ -49,6 +51,11 @@ def _drive(board, cfg, direction, stop_switch, res):
                 if stalled >= _STALL_SAMPLES:
                     res.detail = "stalled at %d mA after %d ms" % (ma, elapsed)
                     return JAM
+                # pressing: the load current says the waste is packed as far as it goes
+                pressing = direction > 0 and cfg["press_ma"] <= ma < cfg["stall_ma"]
+                pressed = pressed + 1 if pressing else 0
+                if pressed >= _PRESS_SAMPLES:
+                    return PRESSED
             if elapsed > cfg["stroke_timeout_ms"]:
                 res.detail = "no limit switch within %d ms" % elapsed
                 return TIMEOUT
@@ -82,6 +89,8 @@ def stroke(board, cfg):
         return res
     try:
         out = _drive(board, cfg, 1, board.limit_end, res)
+        if out == PRESSED:
+            out = OK
         if out == DOOR:
             res.outcome = DOOR
             return res

@@ -12,6 +12,7 @@ SCHEMA = {
     "full_pct": (85, 30, 100),                # full alert threshold
     "full_clear_pct": (70, 10, 95),           # full alert clears below this (hysteresis)
     "compact_pct": (75, 20, 100),             # compact when the fill passes this
+    "compact_rise_pct": (10, 1, 50),          # ...and rose this much since the last stroke
     "empty_mm": (1100, 200, 4500),            # sensor-to-floor distance of the empty bin
     "depth_mm": (800, 100, 4000),             # usable depth: 100 % is empty_mm - depth_mm
     "burst": (7, 1, 15),                      # pings per reading
@@ -19,7 +20,8 @@ SCHEMA = {
     "keepalive_s": (120, 10, 3600),
     "vbat_motor_min_mv": (11800, 9000, 15000),  # no stroke below this battery voltage
     "stroke_timeout_ms": (30000, 5000, 120000),
-    "stall_ma": (15000, 2000, 40000),
+    "press_ma": (11000, 2000, 40000),         # full compaction pressure: stroke complete
+    "stall_ma": (18000, 2000, 40000),         # ram blocked: jam
 }
 STRINGS = {"broker_host": "127.0.0.1"}
 
@@ -51,6 +53,8 @@ def validate(changes, base):
         raise ValueError("report_min_s must not exceed report_max_s")
     if cfg["full_clear_pct"] >= cfg["full_pct"]:
         raise ValueError("full_clear_pct must be below full_pct")
+    if cfg["press_ma"] >= cfg["stall_ma"]:
+        raise ValueError("press_ma must be below stall_ma")
     if cfg["depth_mm"] >= cfg["empty_mm"]:
         raise ValueError("depth_mm must be less than empty_mm")
     return cfg

@@ -37,7 +37,7 @@ def compact_wanted(reading, st, cfg):
     # After a stroke, wait until new waste raised the level again: a bin full of packed
     # waste must not be compacted every wake.
     after = st.get("cmp_after")
-    return after is None or fill >= after + cfg["report_change_pct"]
+    return after is None or fill >= after + cfg["compact_rise_pct"]
 
 
 def next_wake_s(cfg):

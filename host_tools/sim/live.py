@@ -184,12 +184,11 @@ class LiveView:
         tel = seen.telemetry
         rep = "--" if tel is None or tel.get("fill") is None else f"{tel['fill']:.1f}%"
         age = "none" if tel is None else _span(now - tel.get("ts", now)) + " ago"
-        more = f" (+{len(self.sim.bins) - 1} bins)" if len(self.sim.bins) > 1 else ""
-        return (f"sim {_clock(now, '%Y-%m-%d %H:%M')} KST day {day}/{n_days} {bin_id}{more}: "
-                f"fill {w.waste.fill_pct():.1f}% (reported {rep}) "
-                f"batt {w.power.voltage():.2f} V {w.power.soc * 100:.0f}% "
-                f"sun {w.power.solar_w(now):.1f} W cmp {w.ram.strokes} "
-                f"coll {len(w.collections)} last report {age}")
+        who = f"{bin_id} (+{len(self.sim.bins) - 1}) " if len(self.sim.bins) > 1 else ""
+        return (f"sim {_clock(now, '%m-%d %H:%M')} KST day {day}/{n_days} {who}"
+                f"fill {w.waste.fill_pct():.1f}% rep {rep} | {w.power.voltage():.2f} V "
+                f"{w.power.soc * 100:.0f}% sun {w.power.solar_w(now):.1f} W | "
+                f"cmp {w.ram.strokes} coll {len(w.collections)} | report {age}")
 
     def screen(self, rows: int = 24, cols: int = 80) -> list[str]:
         """The full view as lines of plain text (no escapes), at most rows x cols."""
@@ -202,7 +201,7 @@ class LiveView:
         tel = seen.telemetry
         speed = f"x{self.sim.cfg.speed:g}" if self.sim.cfg.speed else "flat out"
         deg = "\u00b0C" if self.utf else " C"
-        bar_w = max(10, min(46, cols - 34))
+        bar_w = max(10, min(40, cols - 40))
 
         title = f" {bin_id}  solar compactor bin, simulated"
         lines = [f"{title}{speed:>{max(1, cols - 2 - len(title))}}"]

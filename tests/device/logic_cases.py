@@ -53,14 +53,15 @@ check.eq(decide.compact_wanted(R(80, vbat=11000), st, cfg), False, "battery too 
 check.eq(decide.compact_wanted(R(None), st, cfg), False, "no reading")
 st2 = dict(st, cmp_after=78.0)
 check.eq(decide.compact_wanted(R(80), st2, cfg), False, "no new waste since the last stroke")
-check.eq(decide.compact_wanted(R(84), st2, cfg), True, "new waste since the last stroke")
+check.eq(decide.compact_wanted(R(84), st2, cfg), False, "too little new waste")
+check.eq(decide.compact_wanted(R(88), st2, cfg), True, "new waste since the last stroke")
 
 # config: validated as a whole
 good = config.validate({"wake_s": 600}, cfg)
 check.eq(good["wake_s"], 600, "valid change")
 for bad in ({"wake_s": 5}, {"wake_s": "600"}, {"nope": 1}, {"full_pct": True},
             {"report_min_s": 7200, "report_max_s": 3600}, {"full_clear_pct": 90},
-            {"broker_host": ""}, [1, 2]):
+            {"broker_host": ""}, {"press_ma": 20000}, [1, 2]):
     try:
         config.validate(bad, cfg)
         check.true(False, "accepted %r" % (bad,))

@@ -11,8 +11,8 @@ from host_tools.sim.world.motor import Ram
 from host_tools.sim.world.power import Power
 from host_tools.sim.world.waste import Geometry, Waste
 
-COLLECT_HOUR = 5            # the crew's morning route, local time
-COLLECT_ABOVE_PCT = 80.0    # the world's crew empties bins it finds at least this full
+COLLECT_HOURS = (5, 14)     # the crew's routes, local time
+COLLECT_ABOVE_PCT = 70.0    # the world's crew empties bins it finds at least this full
 
 
 @dataclass
@@ -45,9 +45,10 @@ class BinWorld:
 
     @staticmethod
     def _collect_after(t: float) -> float:
+        """The next route after t (seconds)."""
         day = (t + 9 * 3600) // 86400
-        at = day * 86400 + COLLECT_HOUR * 3600 - 9 * 3600
-        return at if at > t else at + 86400
+        times = [(day + d) * 86400 + h * 3600 - 9 * 3600 for d in (0, 1) for h in COLLECT_HOURS]
+        return min(at for at in times if at > t)
 
     def advance(self, t: float) -> None:
         """Move the world forward to time t (seconds); never backwards."""
@@ -67,7 +68,7 @@ class BinWorld:
                 if fill >= COLLECT_ABOVE_PCT and self.ram.at_home(nxt):
                     self.collections.append((nxt, fill))
                     self.waste.empty()
-                self._next_collect = nxt + 86400
+                self._next_collect = self._collect_after(nxt)
         self._step_to(t)
 
     def _step_to(self, t: float) -> None:

@@ -5,12 +5,12 @@ from __future__ import annotations
 
 from host_tools.sim.world.waste import Waste
 
-SPEED_MM_S = 60.0       # ram speed, no load
+SPEED_MM_S = 100.0      # ram speed, no load (a full cycle takes ~20 s)
 RUN_MA = 3000           # free-running current
 INRUSH_MA = 9000        # start current, decays over INRUSH_S
 INRUSH_S = 0.15
 LOAD_MA = 11000         # extra current at full compression resistance
-STALL_MA = 24000        # ram blocked
+STALL_MA = 24000        # ram blocked (motor stalled)
 
 
 class Ram:
