@@ -106,6 +106,7 @@ class VirtualBin:
         self.awake = False
         self.world.advance(t_ms / 1000)
         self.boot = Boot(cause, None)
+        self.wdt_timeout_ms = None      # the reset disarmed it; the next boot arms it again
         if cause == "watchdog":
             self.counters.watchdog_resets += 1
 

@@ -71,7 +71,7 @@ class BinState:
     flash: Path
     proc: subprocess.Popen | None = None
     conn: _Conn | None = None
-    status: str = "starting"           # starting | awake | sleeping | exiting | done | dead
+    status: str = "starting"  # starting|awake|resetting|sleeping|exiting|done|dead
     t_ms: int = 0                      # latest virtual time seen from this bin
     wake_ms: int = 0                   # when sleeping: when to wake
     deferred: bool = False             # fast mode: the deepsleep reply is held back
@@ -216,6 +216,12 @@ class Simulation:
             self._send(conn, t_ms, control="err:hello first")
             return
         b.last_wall = time.monotonic()
+        if b.status == "exiting":      # the chip is off or resetting: nothing more runs
+            self._send(conn, b.t_ms, control="exit")
+            return
+        if b.status == "resetting" and op != "boot":
+            self._send(conn, b.t_ms, control="reset:watchdog")
+            return
         if op == "boot":
             b.status = "awake"
             t_ms = max(t_ms, b.wake_ms)
@@ -262,7 +268,7 @@ class Simulation:
         """A reset: fast mode restarts in the same process, faithful mode in a new one."""
         b.wake_ms = t_ms
         if self.cfg.mode == "fast":
-            b.status = "awake"
+            b.status = "resetting"
             self._send(b.conn, t_ms, control="reset:watchdog")
         else:
             b.status = "exiting"
@@ -270,7 +276,7 @@ class Simulation:
 
     # scheduling ---------------------------------------------------------------------------
     def virtual_now_ms(self) -> int:
-        times = [b.t_ms if b.status in ("awake", "starting") else b.wake_ms
+        times = [b.t_ms if b.status in ("awake", "starting", "resetting") else b.wake_ms
                  for b in self.bins.values() if b.status not in ("done", "dead")]
         return min(times) if times else self.end_ms
 
@@ -280,7 +286,8 @@ class Simulation:
         return self.start_ms + (time.monotonic() - self.wall_start) * self.cfg.speed * 1000
 
     def _schedule(self) -> None:
-        active = [b for b in self.bins.values() if b.status in ("awake", "starting", "exiting")]
+        active = [b for b in self.bins.values()
+                  if b.status in ("awake", "starting", "exiting", "resetting")]
         behind = min((b.t_ms for b in active), default=float("inf"))
         limit = self._paced_limit_ms()
         sleepers = sorted((b for b in self.bins.values() if b.status == "sleeping"),
@@ -310,7 +317,8 @@ class Simulation:
     def _check_hung(self) -> None:
         now = time.monotonic()
         for b in self.bins.values():
-            if b.status in ("awake", "starting") and now - b.last_wall > HUNG_WALL_S:
+            if b.status in ("awake", "starting", "resetting") \
+                    and now - b.last_wall > HUNG_WALL_S:
                 b.status = "exiting" if self.cfg.mode == "faithful" else b.status
                 self._kill(b)
 

@@ -89,16 +89,23 @@ def test_faithful_mode_carries_state_across_resets(tmp_path):
     assert (tmp_path / "bin-0001" / "state.json").exists()
 
 
-def test_broken_sense_step_is_caught(tmp_path):
-    """If the sense step raises, the harness sees it: tracebacks counted, nothing reported."""
+def _patched_firmware(tmp_path, module: str, anchor: str, inject: str):
+    """A copy of the firmware with `inject` inserted after the line `anchor` of `module`."""
     root = tmp_path / "fw"
     shutil.copytree(ROOT / "firmware", root / "firmware")
     for name in ("boot.py", "main.py"):
         shutil.copy(ROOT / name, root / name)
-    sense = root / "firmware" / "sense.py"
-    sense.write_text(sense.read_text().replace(
-        "def read(board, cfg):\n",
-        "def read(board, cfg):\n    raise RuntimeError('sense step broken on purpose')\n"))
+    path = root / "firmware" / module
+    text = path.read_text()
+    assert anchor in text
+    path.write_text(text.replace(anchor, anchor + inject, 1))
+    return root
+
+
+def test_broken_sense_step_is_caught(tmp_path):
+    """If the sense step raises, the harness sees it: tracebacks counted, nothing reported."""
+    root = _patched_firmware(tmp_path, "sense.py", "def read(board, cfg):\n",
+                             "    raise RuntimeError('sense step broken on purpose')\n")
     cfg = SimConfig(days=0.1, seed=1, workdir=tmp_path / "flash", root=root,
                     start_s=1_790_000_000)
     report, _ = _run(cfg)
@@ -112,3 +119,25 @@ def test_report_is_json_serialisable(sim_2days):
     report, _ = sim_2days
     assert json.loads(json.dumps(report)) == report
     assert Path(ROOT / "firmware" / "lib" / "umqtt" / "simple.py").exists()
+
+
+def test_hung_wake_is_reset_by_the_watchdog_and_reported(tmp_path):
+    """Faithful mode: a wake that hangs (never feeds the watchdog) is reset by the simulated
+    hardware watchdog; the next boot reports the reset cause and the bin carries on."""
+    hang = (
+        "    import os\n"
+        "    if 'hung_once' not in os.listdir('.'):\n"
+        "        open('hung_once', 'w').close()\n"
+        "        while True:\n"
+        "            board.clock.sleep_ms(1000)\n"
+        "            board.temp.read_c()\n"
+    )
+    root = _patched_firmware(tmp_path, "sense.py", "def read(board, cfg):\n", hang)
+    cfg = SimConfig(days=0.2, seed=2, mode="faithful", workdir=tmp_path / "flash", root=root,
+                    start_s=1_790_000_000)
+    report, sub = _run(cfg)
+    assert report["watchdog_resets"] == 1
+    assert report["firmware_errors"] == 0
+    resets = [m.json() for m in sub.of_kind("event") if m.json().get("ev") == "reset"]
+    assert [e["cause"] for e in resets] == ["watchdog"]
+    assert report["telemetry_received"] == report["telemetry_published"] > 0
