@@ -52,6 +52,7 @@ class Broker:
             )
             log = open(self.dir / "mosquitto.log", "wb")
             self.proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log,
+                                         stdin=subprocess.DEVNULL,
                                          stderr=subprocess.STDOUT, start_new_session=True)
             log.close()
             deadline = time.monotonic() + timeout

@@ -186,9 +186,9 @@ class LiveView:
         age = "none" if tel is None else _span(now - tel.get("ts", now)) + " ago"
         who = f"{bin_id} (+{len(self.sim.bins) - 1}) " if len(self.sim.bins) > 1 else ""
         return (f"sim {_clock(now, '%m-%d %H:%M')} KST day {day}/{n_days} {who}"
-                f"fill {w.waste.fill_pct():.1f}% rep {rep} | {w.power.voltage():.2f} V "
-                f"{w.power.soc * 100:.0f}% sun {w.power.solar_w(now):.1f} W | "
-                f"cmp {w.ram.strokes} coll {len(w.collections)} | report {age}")
+                f"fill {w.waste.fill_pct():.1f}% (rep {rep}) {w.power.voltage():.2f} V "
+                f"{w.power.soc * 100:.0f}% sun {w.power.solar_w(now):.1f} W "
+                f"cmp {w.ram.strokes} coll {len(w.collections)} last {age}")
 
     def screen(self, rows: int = 24, cols: int = 80) -> list[str]:
         """The full view as lines of plain text (no escapes), at most rows x cols."""
