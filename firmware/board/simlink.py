@@ -43,11 +43,18 @@ class Conn:
         req = [op, now]
         req.extend(args)
         self._s.write(json.dumps(req) + "\n")  # one write: no Nagle/delayed-ACK stall
-        line = self._s.readline()
-        if not line:
+        # one reply per request; recv in blocks (a stream readline costs a syscall per byte)
+        buf = self._s.recv(512)
+        while not buf.endswith(b"\n"):
+            more = self._s.recv(4096)
+            if not more:
+                buf = b""
+                break
+            buf += more
+        if not buf:
             # The simulator went away: the virtual chip loses power.
             sys.exit(3)
-        rep = json.loads(line)
+        rep = json.loads(buf)
         if self.clock:
             self.clock.advance_to(rep[0])
         if len(rep) > 2:

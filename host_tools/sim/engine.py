@@ -100,6 +100,7 @@ class Simulation:
         self.bins: dict[str, BinState] = {}
         self.wall_start = 0.0
         self.requests = 0
+        self._dirty = True
         self.stopping = False
         cfg.workdir.mkdir(parents=True, exist_ok=True)
         for i in range(cfg.bins):
@@ -154,6 +155,7 @@ class Simulation:
             pass
 
     def _drop(self, conn: _Conn) -> None:
+        self._dirty = True
         try:
             self.sel.unregister(conn.sock)
         except (KeyError, ValueError):
@@ -234,6 +236,7 @@ class Simulation:
             return
         b.t_ms = max(b.t_ms, t_ms)
         if op == "deepsleep":
+            self._dirty = True
             b.wake_ms = b.vbin.on_sleep(b.t_ms, int(args[0]))
             b.status = "sleeping"
             if self.cfg.mode == "fast":
@@ -243,6 +246,7 @@ class Simulation:
                 self._send(conn, b.t_ms, control="exit")
             return
         if op in ("halt", "crash"):
+            self._dirty = True
             # main.py returned or raised: the board sits in the REPL until its watchdog fires
             b.vbin.counters.crashes += op == "crash"
             wdt = b.vbin.wdt_timeout_ms
@@ -270,6 +274,7 @@ class Simulation:
 
     def _hold_or_exit(self, b: BinState, t_ms: int) -> None:
         """A reset: fast mode restarts in the same process, faithful mode in a new one."""
+        self._dirty = True
         b.wake_ms = t_ms
         if self.cfg.mode == "fast":
             b.status = "resetting"
@@ -319,6 +324,7 @@ class Simulation:
             self._send(b.conn, b.t_ms, control="exit")
 
     def _check_hung(self) -> None:
+        self._dirty = True
         now = time.monotonic()
         for b in self.bins.values():
             if b.status in ("awake", "starting", "resetting") \
@@ -335,7 +341,9 @@ class Simulation:
         last_hung_check = self.wall_start
         try:
             while not self.done():
-                self._schedule()
+                if self._dirty or self.cfg.speed:
+                    self._dirty = False   # only a bin going to sleep or away changes the plan
+                    self._schedule()
                 timeout = 0.02 if self.cfg.speed else 0.5
                 for key, _ in self.sel.select(timeout=timeout):
                     if key.data is None:
