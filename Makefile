@@ -11,7 +11,7 @@ UMQTT := firmware/lib/umqtt/simple.py
 SYSDEPS := $(VENV)/.sysdeps
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin
 
-.PHONY: setup run test lint bench sim clean
+.PHONY: setup run test lint bench sim deploy clean
 
 setup: $(STAMP) $(UMQTT) $(SYSDEPS)
 
@@ -44,6 +44,12 @@ bench: setup
 
 sim: setup
 	$(PY) -m host_tools.sim --days 2 --seed 1 --json build/report.json
+
+# make deploy PORT=/dev/ttyACM0 DEVICE=bin-0042 [BROKER=host:port] [ARGS="--set wake_s=600"]
+deploy: setup
+	@test -n "$(PORT)" -a -n "$(DEVICE)" || { echo "usage: make deploy PORT=... DEVICE=..."; exit 2; }
+	$(PY) -m host_tools.deploy --port $(PORT) --device $(DEVICE) \
+	  $(if $(BROKER),--broker $(BROKER)) $(ARGS)
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache

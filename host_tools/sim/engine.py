@@ -57,6 +57,8 @@ class SimConfig:
     config: dict = field(default_factory=dict)    # firmware config.json overrides
     heapsize: str | None = None
     root: Path = ROOT                  # where boot.py, main.py and firmware/ are
+    device_root: Path | None = None    # one provisioned device folder (a deploy's target):
+                                       # firmware, identity and config as deployed
 
 
 class _Conn:
@@ -105,8 +107,15 @@ class Simulation:
         cfg.workdir.mkdir(parents=True, exist_ok=True)
         for i in range(cfg.bins):
             bin_id = f"bin-{i + 1:04d}"
+            if cfg.device_root is not None:
+                ident = json.loads((cfg.device_root / "identity.json").read_text())
+                bin_id = ident["id"]
             world = BinWorld(cfg.seed, i, cfg.start_s, cfg.settings)
             vbin = VirtualBin(bin_id, i, world, cfg.seed, cfg.mode, net_addr)
+            if cfg.device_root is not None:
+                self.bins[bin_id] = BinState(vbin, cfg.device_root, t_ms=self.start_ms,
+                                             wake_ms=self.start_ms, status="sleeping")
+                continue
             flash = cfg.workdir / bin_id
             if flash.exists():
                 shutil.rmtree(flash)

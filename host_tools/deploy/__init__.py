@@ -1,0 +1,1 @@
+"""Deploy firmware to a bin: compile, copy only what changed, provision, verify, reset."""
