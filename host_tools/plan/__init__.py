@@ -1,0 +1,49 @@
+"""Collection planning from what the bins reported (python -m host_tools.plan)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from host_tools.binview import BinView
+
+FULL_PCT = 85.0   # the firmware's default full threshold: its forecasts aim at it
+
+
+@dataclass
+class Stop:
+    bin_id: str
+    fill: float | None
+    eta: int | None       # when the bin passes the threshold (Unix time), None = unknown
+    why: str
+
+
+def eta_for(view: BinView, threshold: float, full_pct: float = FULL_PCT) -> int | None:
+    """When the bin passes `threshold`, from its last fill and its own forecast of when it
+    passes full_pct (a straight line between the two)."""
+    if view.fill is None or view.fill_ts is None:
+        return None
+    if view.fill >= threshold:
+        return view.fill_ts
+    if not view.forecast_full or view.forecast_full <= view.fill_ts:
+        return None
+    if view.fill >= full_pct:
+        return view.fill_ts
+    rate = (full_pct - view.fill) / (view.forecast_full - view.fill_ts)   # % per s
+    return int(view.fill_ts + (threshold - view.fill) / rate)
+
+
+def plan(views: list[BinView], horizon: float, threshold: float = FULL_PCT) -> list[Stop]:
+    """Bins to collect on the upcoming route: above the threshold now, or forecast to pass it
+    before `horizon` (when the route after this one starts)."""
+    stops = []
+    for v in views:
+        eta = eta_for(v, threshold)
+        if v.fill is not None and v.fill >= threshold:
+            stops.append(Stop(v.bin_id, v.fill, eta, f"at {v.fill:.0f} %"))
+        elif eta is not None and eta <= horizon:
+            when = dt.datetime.fromtimestamp(eta, dt.timezone(dt.timedelta(hours=9)))
+            stops.append(Stop(v.bin_id, v.fill, eta, f"forecast {threshold:g} % by "
+                                                     f"{when:%a %H:%M}"))
+    stops.sort(key=lambda s: (s.eta or 0, s.bin_id))
+    return stops
