@@ -2,14 +2,16 @@
 # run_cycle() does one wake and returns how long to sleep; only main() sleeps.
 import sys
 
-import compactor
+import compaction
 import config
 import decide
+import fillwatch
 import fsutil
+import logring
+import power_policy
 import report
 import sense
 import state
-from fill import forecast_full
 from outbox import Outbox
 
 VERSION = "0.1.0"
@@ -20,11 +22,11 @@ FLAG_CRASH = 4
 
 _HIST_MAX = 24
 _HIST_GAP_S = 1800
-_COLLECTION_DROP_PCT = 25
 
 
 def log(msg):
     print(msg)
+    logring.append(msg)
 
 
 def identity():
@@ -43,9 +45,10 @@ def _remember(st, ts, fill):
             del h[0]
 
 
-def run_cycle(board):
+def run_cycle(board, force_report=False):
     clock = board.clock
     t_wake = clock.ticks_ms()
+    logring.clock = clock
     board.wdt.feed()
     fsutil.remove_stale_tmp()
     ident = identity()
@@ -54,7 +57,7 @@ def run_cycle(board):
     st["boots"] += 1
     outbox = Outbox()
     events = []
-    cause = board.reset_cause()
+    cause = power_policy.boot_cause(board, st)   # brown-outs recognised
     if cause not in ("deepsleep", "power_on"):
         events.append(("reset", {"cause": cause}))
     if st["crashes"]:
@@ -70,42 +73,36 @@ def run_cycle(board):
     else:
         st["faults"] &= ~FLAG_NO_READING
 
+    fillwatch.check(r, st, cfg, events)   # sensor faults, fire, tilt: reported at once
+    cfg = power_policy.plan(st, r, cfg, now, cause, events)   # energy level shapes the wake
+
     # decide + act
-    last = st["last_fill"] if st["hist"] == [] else st["hist"][-1][1]
-    if r.fill is not None and last is not None and r.fill < last - _COLLECTION_DROP_PCT:
+    emptied, last = fillwatch.level_step(st, r.fill, now, cfg)   # knows the strokes
+    if emptied:
         events.append(("collected", {"before": last, "after": round(r.fill, 1)}))
         st["hist"] = []
         st["cmp_after"] = None
-    if not board.limit_home.active():
-        compactor.home(board, cfg)
-    if decide.compact_wanted(r, st, cfg):
-        before = r.fill
-        res = compactor.stroke(board, cfg)
-        if res.ms:
-            # the ram moved: the level under the sensor changed, whatever the outcome
-            st["compactions"] += 1
-            r = sense.read(board, cfg)
-            st["cmp_after"] = r.fill
-            st["hist"] = []
-        if res.outcome == compactor.OK:
-            st["faults"] &= ~FLAG_MOTOR
-            events.append(("compacted", {"before": round(before, 1),
-                                         "after": None if r.fill is None else round(r.fill, 1),
-                                         "peak_ma": res.peak_ma, "ms": res.ms}))
-        elif res.outcome != compactor.DOOR:
-            st["faults"] |= FLAG_MOTOR
-            events.append(("motor_fault", {"why": res.outcome, "detail": res.detail,
-                                           "peak_ma": res.peak_ma}))
+    r = compaction.act(board, cfg, st, r, events, lambda: sense.read(board, cfg),
+                       lambda rd: power_policy.may_drive(board, st, rd),
+                       lambda rd: power_policy.may_compact(board, st, rd),
+                       power_policy.note_motor)
+    if compaction.faulted(st):
+        st["faults"] |= FLAG_MOTOR
+    else:
+        st["faults"] &= ~FLAG_MOTOR
     latched, raise_full = decide.full_alert(r.fill, st["full"], cfg)
     st["full"] = latched
     if raise_full:
         events.append(("full", {"fill": round(r.fill, 1)}))
     if r.fill is not None:
         _remember(st, now, r.fill)
-    fcst = forecast_full(st["hist"], now, cfg["full_pct"])
+    fillwatch.remember(st, r.fill, now)
+    fcst = fillwatch.forecast(st, r.fill, now, cfg)
+    sleep_s = power_policy.next_wake_s(st, cfg, now, fcst)
 
     # report
-    if decide.report_due(now, r.fill, st, cfg) or events:
+    if force_report or decide.report_due(now, r.fill, st, cfg) \
+            or power_policy.session_wanted(events, st):
         st["seq"] += 1
         outbox.put("telemetry", report.telemetry(r, st, VERSION, fcst))
         st["last_report"] = now
@@ -113,23 +110,28 @@ def run_cycle(board):
     for code, detail in events:
         outbox.put("event", report.event(now, code, detail))
     st["dropped"] = outbox.dropped
-    if len(outbox) and (st["last_report"] == now):
-        sleep_s = decide.next_wake_s(cfg)
+    if len(outbox) and (st["last_report"] == now) \
+            and power_policy.may_transmit(board, st, r, events):
         status = {"ts": now, "fill": None if r.fill is None else round(r.fill, 1),
                   "fcst": fcst, "full": st["full"], "flags": st["faults"],
                   "next": now + sleep_s, "fw": VERSION}
+        board.wdt.feed()   # a cold attach and the session can take a minute
+        t_tx = clock.ticks_ms()
         report.deliver(board, cfg, ident, outbox, status, log)
+        power_policy.note_modem(clock.ticks_diff(clock.ticks_ms(), t_tx))
 
     # sleep
     st["crashes"] = 0
-    state.save(board.rtc, st)
     awake = clock.ticks_diff(clock.ticks_ms(), t_wake)
-    return max(1000, decide.next_wake_s(cfg) * 1000 - awake)
+    power_policy.note(st, awake)
+    state.save(board.rtc, st)
+    return max(1000, sleep_s * 1000 - awake)
 
 
 def record_crash(board, exc):
     """An exception escaped the wake: tell the technician, count it, back off, sleep."""
     sys.print_exception(exc)
+    log("wake crashed: %s: %s" % (type(exc).__name__, exc))
     try:
         st = state.load(board.rtc)
         st["crashes"] += 1

@@ -16,12 +16,19 @@ SCHEMA = {
     "empty_mm": (1100, 200, 4500),            # sensor-to-floor distance of the empty bin
     "depth_mm": (800, 100, 4000),             # usable depth: 100 % is empty_mm - depth_mm
     "burst": (7, 1, 15),                      # pings per reading
+    "fire_c": (60, 40, 120),                  # fire alert at this in-bin air temperature
+    "fire_rise_cph": (20, 5, 200),            # ...or rising this fast (C per hour)
+    "utc_offset_min": (0, -720, 840),         # local time of the site (fill-rate profile)
     "broker_port": (1883, 1, 65535),
     "keepalive_s": (120, 10, 3600),
     "vbat_motor_min_mv": (11800, 9000, 15000),  # no stroke below this battery voltage
+    "battery_wh": (154, 10, 5000),            # battery capacity (12 Ah x 12.8 V), energy.py
     "stroke_timeout_ms": (30000, 5000, 120000),
     "press_ma": (11000, 2000, 40000),         # full compaction pressure: stroke complete
     "stall_ma": (18000, 2000, 40000),         # ram blocked: jam
+    "jam_retries": (2, 0, 5),                 # jam: back off and retry this often, then fault
+    "vbat_motor_stop_mv": (10500, 8000, 14000),  # stop the ram if the battery sags below
+    "motor_heat_max_c": (40, 10, 80),         # duty limit: estimated winding rise over ambient
 }
 STRINGS = {"broker_host": "127.0.0.1"}
 

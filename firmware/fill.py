@@ -3,6 +3,7 @@
 from micropython import const
 
 _C20_X10 = const(3434)  # speed of sound at 20 C in 0.1 m/s: the sensors' own reference
+_TOL_MM = const(30)     # a pile's roughness: pings this close describe the same surface
 
 
 def sound_speed_x10(temp_c):
@@ -18,17 +19,42 @@ def compensate_mm(raw_mm, temp_c):
 
 
 def robust_mm(values):
-    """Median of the burst after dropping values far from it (multipath spikes).
-    Returns (distance_mm, kept) or (None, 0) when nothing usable came back."""
+    """Median of the burst after dropping values far from it (multipath, lid and droplet
+    echoes are short and scattered). When the median lands between the surface and the
+    spikes, the densest cluster (a pile's roughness wide) is tried instead. Returns
+    (distance_mm, kept), or (None, kept) when no majority of the burst agrees: no reading is
+    better than a guess."""
     n = len(values)
     if n == 0:
         return None, 0
     s = sorted(values)
-    med = s[n // 2] if n & 1 else (s[n // 2 - 1] + s[n // 2]) / 2
-    tol = max(30, med // 20)  # 5 % or 3 cm
+    d, k = _trimmed(s, s[n // 2] if n & 1 else (s[n // 2 - 1] + s[n // 2]) / 2)
+    if k * 2 > n:
+        return d, k
+    best_i, best_k = 0, 0
+    j = 0
+    for i in range(n):
+        width = 2 * max(_TOL_MM, s[i] // 20)
+        if j < i:
+            j = i
+        while j < n and s[j] - s[i] <= width:
+            j += 1
+        if j - i >= best_k:   # a tie goes to the longer distance: spikes are short echoes
+            best_i, best_k = i, j - i
+    if best_k * 2 <= n:
+        return None, best_k
+    c = s[best_i:best_i + best_k]
+    d, k = _trimmed(c, c[best_k // 2])
+    if k * 2 <= n:
+        return None, k
+    return d, k
+
+
+def _trimmed(s, med):
+    tol = max(_TOL_MM, med // 20)
     kept = [v for v in s if abs(v - med) <= tol]
-    if len(kept) * 2 < n:  # no majority agrees: untrustworthy burst
-        return None, len(kept)
+    if not kept:
+        return None, 0
     return sum(kept) / len(kept), len(kept)
 
 
@@ -57,3 +83,21 @@ def forecast_full(hist, now, full_pct):
         return now
     rate = (f1 - f0) / (t1 - t0)  # percent per second
     return int(t1 + (full_pct - f1) / rate)
+
+
+def fuse_mm(estimates, disagree_mm):
+    """Fuse per-sensor robust estimates (None = that sensor failed): the shortest distance
+    (the highest fill: a crew is never sent late because one sensor sees a low corner) and
+    whether the working sensors disagree by more than disagree_mm. (distance_mm, disagree)."""
+    best = None
+    worst = None
+    for d in estimates:
+        if d is None:
+            continue
+        if best is None or d < best:
+            best = d
+        if worst is None or d > worst:
+            worst = d
+    if best is None:
+        return None, False
+    return best, worst - best > disagree_mm

@@ -2,6 +2,7 @@
 # outbox over the data link, oldest first, each report removed only after its PUBACK.
 import json
 
+import power_policy
 from mqttc import Session
 
 PAYLOAD_VERSION = 1
@@ -23,6 +24,8 @@ def telemetry(r, st, fw, forecast_ts):
         "fcst": forecast_ts,
         "flags": st["faults"],
         "drop": st["dropped"],
+        "soc": power_policy.soc_pct(st),
+        "elvl": power_policy.level_name(st),
         "fw": fw,
     })
 

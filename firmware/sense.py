@@ -1,8 +1,24 @@
 # Sense step: read every sensor once per wake and return one Reading.
-from drivers.a02yyuw import reason
-from fill import compensate_mm, fill_pct, robust_mm
+# Each level sensor gets its own burst and robust estimate; the estimates are fused here.
+from drivers.a02yyuw import CHECKSUM, DEAD_ZONE, OUT_OF_RANGE, TIMEOUT, reason
+from fill import compensate_mm, fill_pct, fuse_mm, robust_mm
 
 _PING_GAP_MS = 70  # stagger pings: no echo of the previous ping is caught
+
+
+class SensorStat:
+    """One level sensor's burst in this wake (what fillwatch judges faults from)."""
+
+    def __init__(self):
+        self.distance_mm = None  # robust, compensated estimate, or None
+        self.ok = 0              # pings with a distance
+        self.kept = 0            # ...that agreed with the median
+        self.dead = 0            # dead zone (blocked, dirty, condensation)
+        self.far = 0             # out of range: no target
+        self.silent = 0          # timeout: nothing came back at all
+        self.garbled = 0         # only bad frames
+        self.spread_mm = 0       # max - min of the good pings (0: suspiciously constant)
+        self.first_mm = 0        # first good raw value (stuck detection)
 
 
 class Reading:
@@ -17,12 +33,52 @@ class Reading:
         self.vbat_mv = 0
         self.vsolar_mv = 0
         self.door_open = False
+        self.sensors = []       # SensorStat per level sensor
+        self.disagree = False   # two sensors' estimates are far apart
+        self.tilted = False     # the tilt switch says the bin is not upright
 
     def quality(self):
         """LwM2M 6042-style indicator: 4 accepted, 3 suspicious, 1 rejected."""
         if self.fill is None:
             return 1
+        if self.disagree:
+            return 3
         return 4 if self.pings_ok * 4 >= self.pings * 3 else 3
+
+
+def _burst(board, sensor, n, r, temp_c):
+    s = SensorStat()
+    good = []
+    sensor.flush()
+    for _ in range(n):
+        mm = sensor.read_mm(300)
+        r.pings += 1
+        if mm > 0:
+            good.append(mm)
+        else:
+            if mm == DEAD_ZONE:
+                s.dead += 1
+            elif mm == OUT_OF_RANGE:
+                s.far += 1
+            elif mm == TIMEOUT:
+                s.silent += 1
+            elif mm == CHECKSUM:
+                s.garbled += 1
+            why = reason(mm)
+            r.errors[why] = r.errors.get(why, 0) + 1
+        board.clock.sleep_ms(_PING_GAP_MS)
+    s.ok = len(good)
+    if good:
+        s.first_mm = good[0]
+        s.spread_mm = max(good) - min(good)
+    raw, s.kept = robust_mm(good)
+    if raw is None and good:
+        r.errors["no majority"] = r.errors.get("no majority", 0) + len(good) - s.kept
+    if raw is not None:
+        # one place for the speed of sound: sensors that compensate themselves say so
+        s.distance_mm = raw if getattr(sensor, "compensated", False) else \
+            compensate_mm(raw, temp_c)
+    return s
 
 
 def read(board, cfg):
@@ -30,22 +86,16 @@ def read(board, cfg):
     r.ts = board.clock.time()
     r.temp_c = board.temp.read_c()
     r.door_open = board.door.active()
-    good = []
+    tilt = getattr(board, "tilt", None)
+    r.tilted = tilt is not None and tilt.active()
     for sensor in board.level_sensors:
-        sensor.flush()
-        for _ in range(cfg["burst"]):
-            mm = sensor.read_mm(300)
-            r.pings += 1
-            if mm > 0:
-                good.append(mm)
-            else:
-                why = reason(mm)
-                r.errors[why] = r.errors.get(why, 0) + 1
-            board.clock.sleep_ms(_PING_GAP_MS)
-    raw, kept = robust_mm(good)
-    r.pings_ok = kept
-    if raw is not None:
-        r.distance_mm = compensate_mm(raw, r.temp_c)
+        s = _burst(board, sensor, cfg["burst"], r, r.temp_c)
+        r.sensors.append(s)
+        r.pings_ok += s.kept
+    r.distance_mm, r.disagree = fuse_mm([s.distance_mm for s in r.sensors],
+                                        cfg["depth_mm"] // 10)
+    if r.distance_mm is not None and not r.tilted:
+        # a bin on its side has no level: no reading is neither empty nor full
         r.fill = fill_pct(r.distance_mm, cfg["empty_mm"], cfg["depth_mm"])
     r.vbat_mv = board.battery.read_mv()
     r.vsolar_mv = board.solar.read_mv()

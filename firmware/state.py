@@ -24,6 +24,9 @@ def fresh():
         "dropped": 0,          # reports dropped from a full outbox
         "faults": 0,           # fault flags (see app.FLAG_*)
         "pending": [],         # events waiting for the next report
+        "motor": None,         # compactor: latched fault, lockout, duty model (compactor.py)
+        "pwr": None,           # charge estimate, energy account, level (energy.py)
+        "fs": {},              # fill sensing: faults, fire, tilt, rate profile (fillwatch)
     }
 
 

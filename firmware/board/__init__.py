@@ -18,7 +18,8 @@ class Board:
     """Everything the app may touch, built by one composition root (board/*.py)."""
 
     def __init__(self, name, clock, level_sensors, temp, door, limit_home, limit_end, motor,
-                 battery, solar, modem, link, rtc, wdt, platform):
+                 battery, solar, modem, link, rtc, wdt, platform, tilt=None,
+                 door_lock=None):
         self.name = name
         self.clock = clock                  # ticks_ms/ticks_diff/ticks_add/sleep_ms/time
         self.level_sensors = level_sensors  # tuple of drivers with read_mm(timeout_ms)
@@ -34,6 +35,8 @@ class Board:
         self.rtc = rtc                      # RTC memory: memory([bytes])
         self.wdt = wdt                      # watchdog: feed()
         self._platform = platform           # reset_cause/wake_reason/deepsleep
+        self.tilt = tilt                    # tilt switch: active() == not upright, or None
+        self.door_lock = door_lock          # hopper door lock: engage()/release() (compactor)
 
     def reset_cause(self):
         """'power_on', 'deepsleep', 'watchdog', 'brownout', 'soft' or 'hard'."""

@@ -12,11 +12,14 @@ _ISENSE = const(5)        # ADC1_CH4: motor shunt amplifier, 100 uV per mA
 _DOOR = const(6)          # high = door open (contact to GND opens)
 _LIMIT_HOME = const(7)    # high = ram parked at the top
 _LIMIT_END = const(8)     # high = ram at the end of its stroke
+_TILT = const(15)         # high = not upright (tilt switch to GND opens)
+_LOCK_SENSE = const(21)   # low = door lock bolt thrown (bolt switch to GND closes)
 # Outputs
 _SENSOR_EN = const(9)     # high = 5 V sensor rail on (off in deep sleep: pull-down)
 _PWRKEY = const(10)       # high = transistor pulls the modem's PWRKEY low
 _MOTOR_IN1 = const(11)    # H-bridge IN1 (forward), 10k pull-down on the board
 _MOTOR_IN2 = const(12)    # H-bridge IN2 (reverse), 10k pull-down on the board
+_LOCK = const(16)          # door lock solenoid driver, high = locked, 10k pull-down
 # UARTs (UART0 stays the REPL on GPIO43/44)
 _LEVEL_UART = const(2)
 _LEVEL_RX = const(13)     # from the A02YYUW TX (through a 3.3 V buffer)
@@ -35,6 +38,7 @@ def safe_state(machine=None):
         import machine
     machine.Pin(_MOTOR_IN1, machine.Pin.OUT, value=0)
     machine.Pin(_MOTOR_IN2, machine.Pin.OUT, value=0)
+    machine.Pin(_LOCK, machine.Pin.OUT, value=0)
 
 
 class Platform:
@@ -99,6 +103,7 @@ def build(machine=None, clock=None):
         clock = Clock()
     from drivers.a02yyuw import A02YYUW
     from drivers.analog import CurrentSense, Divider, Thermistor
+    from drivers.doorlock import DoorLock
     from drivers.hbridge import HBridge
     from drivers.modem import ModemPower
     from drivers.switch import Switch
@@ -135,4 +140,7 @@ def build(machine=None, clock=None):
         rtc=machine.RTC(),
         wdt=machine.WDT(timeout=_WDT_MS),
         platform=Platform(machine, door),
+        tilt=Switch(Pin(_TILT, Pin.IN)),
+        door_lock=DoorLock(Pin(_LOCK, Pin.OUT, value=0),
+                           Switch(Pin(_LOCK_SENSE, Pin.IN), active_low=True), clock),
     )

@@ -9,6 +9,7 @@ from board.simclock import SimClock
 from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform
 from drivers.a02yyuw import A02YYUW
 from drivers.analog import CurrentSense, Divider, Thermistor
+from drivers.doorlock import DoorLock
 from drivers.hbridge import HBridge
 from drivers.modem import ModemPower
 from drivers.switch import Switch
@@ -39,6 +40,7 @@ def safe_state():
     _boot(conn)
     Pin(conn, "motor_in1", Pin.OUT, value=0)
     Pin(conn, "motor_in2", Pin.OUT, value=0)
+    Pin(conn, "door_lock", Pin.OUT, value=0)
 
 
 class SimNetLink:
@@ -101,4 +103,7 @@ def build():
         rtc=RTC(conn, unhexlify(conn.boot["rtc"])),
         wdt=WDT(conn, 120000),
         platform=Platform(conn),
+        tilt=Switch(Pin(conn, "tilt", Pin.IN)),
+        door_lock=DoorLock(Pin(conn, "door_lock", Pin.OUT, value=0),
+                           Switch(Pin(conn, "lock_sense", Pin.IN)), clock),
     )

@@ -20,7 +20,16 @@ class SimError(OSError):
 
 class Conn:
     def __init__(self, addr, bin_id):
+        self._addr, self._bin_id = addr, bin_id
+        self.clock = None
+        self.irqs = {}          # pin name -> Pin with an armed interrupt handler
+        self.isr_ms = None      # while a handler runs: the virtual time of its pin writes
+        self._broken = False
+        self._open()
+
+    def _open(self):
         # addr: "unix:<path>" (a Unix-domain socket: the cheapest round trip) or "host:port"
+        addr = self._addr
         if addr.startswith("unix:"):
             import struct
 
@@ -34,12 +43,27 @@ class Conn:
             s.connect(socket.getaddrinfo(host, int(port))[0][-1])
         s.settimeout(None)  # the simulator may hold a deep-sleep reply until this bin's turn
         self._s = s
-        self.clock = None
-        hello = self.call("hello", bin_id, os.getpid() if hasattr(os, "getpid") else 0)
-        self.boot = hello
+        clock, self.clock = self.clock, None
+        self.call("hello", self._bin_id, os.getpid() if hasattr(os, "getpid") else 0)
+        self.clock = clock
 
     def call(self, op, *args):
+        if self._broken:
+            # Ctrl-C interrupted a request: its reply may still be on the way, so start a
+            # fresh connection rather than read someone else's answer
+            self._broken = False
+            self._s.close()
+            self._open()
+        try:
+            return self._call(op, args)
+        except KeyboardInterrupt:
+            self._broken = True
+            raise
+
+    def _call(self, op, args):
         now = self.clock.now_ms if self.clock else 0
+        if self.isr_ms is not None:
+            now = int(self.isr_ms)
         req = [op, now]
         req.extend(args)
         self._s.write(json.dumps(req) + "\n")  # one write: no Nagle/delayed-ACK stall
@@ -63,25 +87,66 @@ class Conn:
                 sys.exit(0)
             if ctl.startswith("reset:"):
                 raise SimReset(ctl[6:])
+            if ctl.startswith("irq:"):
+                # a pin edge before this request: run its handler at the edge's time, then
+                # ask again (the host has not run the request yet)
+                self._interrupt(ctl)
+                return self._call(op, args)
             raise SimError(ctl[4:] if ctl.startswith("err:") else ctl)
         return rep[1]
+
+
+    def _interrupt(self, ctl):
+        """ctl = "irq:<pin>:<t_ms>": the handler's pin writes are stamped with the edge's
+        exact virtual time plus the interrupt latency, so the simulator's monitors see
+        when the hardware would have acted, not the next poll."""
+        _, name, t = ctl.split(":")
+        pin = self.irqs.get(name)
+        if pin is None or pin._handler is None:
+            return
+        self.isr_ms = float(t) + _ISR_LATENCY_MS
+        try:
+            pin._handler(pin)
+        finally:
+            self.isr_ms = None
+
+
+_ISR_LATENCY_MS = 0.02      # GPIO edge to the first pin write of a hard IRQ handler
 
 
 class Pin:
     IN = 0
     OUT = 1
     PULL_UP = 2
+    IRQ_RISING = 1
+    IRQ_FALLING = 2
 
     def __init__(self, conn, name, mode=IN, value=None):
         self._c, self._name = conn, name
+        self._handler = None
         if value is not None:
             self.value(value)
 
     def value(self, v=None):
+        c = self._c
         if v is None:
-            return self._c.call("pin_get", self._name)
-        self._c.call("pin_set", self._name, 1 if v else 0)
+            return c.call("pin_get", self._name)
+        if c.isr_ms is None:
+            c.call("pin_set", self._name, 1 if v else 0)
+        else:
+            c.call("pin_set", self._name, 1 if v else 0, c.isr_ms)
         return None
+
+    def irq(self, handler=None, trigger=IRQ_RISING | IRQ_FALLING, hard=False):
+        """The simulator reports an edge on this input before the next request; the
+        handler then runs as if it had interrupted the firmware at that moment."""
+        self._handler = handler
+        if handler is None:
+            self._c.irqs.pop(self._name, None)
+            self._c.call("pin_irq", self._name, 0)
+        else:
+            self._c.irqs[self._name] = self
+            self._c.call("pin_irq", self._name, trigger)
 
     def on(self):
         self.value(1)

@@ -29,8 +29,9 @@ class VirtualDevice:
         if not socat:
             raise RuntimeError("socat not found: run `make setup` (installs it with apt-get)")
         self.root.mkdir(parents=True, exist_ok=True)
-        env = dict(os.environ, **(self.env or {}))
-        env.pop("MICROPYPATH", None)
+        env = dict(os.environ)
+        env.pop("MICROPYPATH", None)   # the device's own folder is its import path
+        env.update(self.env or {})
         self.proc = subprocess.Popen(
             [socat, f"PTY,link={self.port},raw,echo=0",
              f"EXEC:{micropython()},pty,raw,echo=0,stderr,setsid,ctty"],

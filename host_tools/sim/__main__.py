@@ -35,6 +35,15 @@ def parse_args(argv=None):
                    help="fast: one process per bin; faithful: a new process per wake")
     p.add_argument("--speed", type=float, default=None,
                    help="virtual seconds per wall second (default: as fast as possible)")
+    p.add_argument("--scenario", choices=["default", "sensing"], default="default",
+                   help="sensing: -15..+45 C season, condensation, sensor faults, a fire "
+                        "and a knock-over on a seeded schedule (world/sensing.py)")
+    p.add_argument("--lat", type=float, default=37.7, help="latitude, degrees (default 37.7)")
+    p.add_argument("--panel-w", type=float, default=20.0, help="solar panel watts (default 20)")
+    p.add_argument("--panel-tilt", type=float, default=20.0,
+                   help="panel tilt from horizontal, facing south, degrees (default 20)")
+    p.add_argument("--battery-ah", type=float, default=12.0,
+                   help="12.8 V LiFePO4 battery capacity, Ah (default 12)")
     p.add_argument("--json", dest="json_path", default=None, help="write the report here")
     p.add_argument("--live", action="store_true", help="show the live bin view")
     p.add_argument("--workdir", default=None, help="per-bin flash folders (default build/sim)")
@@ -75,11 +84,17 @@ class Progress:
             self.last_line = time.monotonic()
 
 
+SERIES_MAX_BINS = 10   # the report carries per-bin time series (for plots) up to this size
+
+
 def run(args) -> dict:
     cfg = SimConfig(bins=args.bins, days=args.days, seed=args.seed,
                     start_s=start_epoch(args.start), mode=args.mode, speed=args.speed)
     if args.workdir:
         cfg.workdir = Path(args.workdir)
+    cfg.settings.lat, cfg.settings.panel_w = args.lat, args.panel_w
+    cfg.settings.panel_tilt_deg, cfg.settings.battery_ah = args.panel_tilt, args.battery_ah
+    cfg.settings.scenario = args.scenario
     broker = proxy = subscriber = view = None
     try:
         if args.broker:
@@ -108,6 +123,10 @@ def run(args) -> dict:
         wall = time.monotonic() - t0
         _drain(proxy, subscriber)
         report = build(sim, subscriber, proxy, wall)
+        if args.bins <= SERIES_MAX_BINS:
+            from host_tools.sim.series import build_series
+
+            report["series"] = build_series(sim, subscriber)
     finally:
         # sim.run() has already killed the bins' processes (its own finally)
         if view:
@@ -153,12 +172,12 @@ def main(argv=None) -> int:
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
-    text = json.dumps(report, indent=2)
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.json_path).write_text(text + "\n")
+        Path(args.json_path).write_text(json.dumps(report, indent=1) + "\n")
     if not args.live:
-        print(text)
+        # the figures; the per-bin time series (for plots) are in the JSON file only
+        print(json.dumps({k: v for k, v in report.items() if k != "series"}, indent=2))
     return 0
 
 

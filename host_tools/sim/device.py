@@ -9,9 +9,11 @@ from dataclasses import dataclass, field
 from host_tools.sim.devices.a02yyuw import A02YYUWEmu
 from host_tools.sim.devices.analog import divider_uv, isense_uv, ntc_uv
 from host_tools.sim.devices.modem import ModemEmu
+from host_tools.sim.world import power
 from host_tools.sim.world.bin import BinWorld
+from host_tools.sim.world.motor import INRUSH_MA, RUN_MA
 
-ATTACH_S = 4.0          # modem: register + data link, in virtual seconds
+ATTACH_S = (15.0, 45.0)  # modem: cold attach + PDP, virtual seconds (seeded per session)
 
 
 @dataclass
@@ -59,6 +61,7 @@ class VirtualBin:
         rng = random.Random(f"{seed}:{index}:sensor")
         self.level = A02YYUWEmu(world, rng)
         self.modem = ModemEmu()
+        self.attach_rng = random.Random(f"{seed}:{index}:attach")
         self.uarts = {"level0": self.level, "modem": self.modem}
         self.pins = {"motor_in1": 0, "motor_in2": 0, "modem_pwrkey": 0}
         self.rtc = b""
@@ -70,12 +73,21 @@ class VirtualBin:
         self.t_boot_ms = 0
         self.link_up = False
         self.sleep_until_ms: int | None = None
+        self.door_forced: bool | None = None
+        self.power_log: list[tuple[int, float, float, float]] = []  # (t, soc %, V, solar W)
         self.awake = False
         self.truth: list[tuple[int, float]] = []   # (t_ms, true fill) at each sensor read
+        self.irq: dict[str, int] = {}     # pins with an armed interrupt -> trigger bits
+        self.irq_seen = 0                 # door windows already reported as edges
+        self.irq_delivered = 0            # door edges reported to the firmware
 
     # lifecycle --------------------------------------------------------------------------
     def on_boot(self, t_ms: int) -> dict:
         self.counters.boots += 1
+        self.world.advance(t_ms / 1000)
+        p = self.world.power
+        self.power_log.append((t_ms // 1000, round(p.soc * 100, 2), round(p.voltage(), 3),
+                               round(p.solar_w(t_ms / 1000), 2)))
         if self.boot.reset == "deepsleep":
             self.counters.wakes += 1
         self.awake = True
@@ -85,6 +97,7 @@ class VirtualBin:
         self.level.power_up(t_ms / 1000)
         self.modem.rx.clear()
         self.world.power.load_w = 0.25
+        self.irq = {}
         info = {"t": t_ms, "reset": self.boot.reset, "wake": self.boot.wake,
                 "rtc": self.rtc.hex(), "mode": self.mode}
         self.boot = Boot("hard", None)  # until a deep sleep or reset says otherwise
@@ -92,6 +105,7 @@ class VirtualBin:
 
     def on_sleep(self, t_ms: int, ms: int) -> int:
         self._set_motor(t_ms / 1000, 0, 0)
+        self.world.set_door_lock(t_ms / 1000, 0)   # pulled down in deep sleep
         self.counters.awake_ms += max(0, t_ms - self.t_boot_ms)
         self.awake = False
         self.world.advance(t_ms / 1000)
@@ -102,6 +116,7 @@ class VirtualBin:
 
     def on_reset(self, t_ms: int, cause: str) -> None:
         self._set_motor(t_ms / 1000, 0, 0)
+        self.world.set_door_lock(t_ms / 1000, 0)   # pulled down during reset
         self.counters.awake_ms += max(0, t_ms - self.t_boot_ms)
         self.awake = False
         self.world.advance(t_ms / 1000)
@@ -110,6 +125,20 @@ class VirtualBin:
         if cause == "watchdog":
             self.counters.watchdog_resets += 1
 
+    def _door_irq(self, t: float) -> None:
+        """The door IRQ is armed: if the door opens before this request, the firmware's
+        handler runs first, at the edge's exact time (see docs/sim-protocol.md)."""
+        w = self.world
+        edge = w.next_door_open(t)
+        if edge is not None:
+            w.advance(edge)     # the world stops at the edge: the handler acts from there
+        elif len(w.door_windows) > self.irq_seen:
+            edge = w.door_windows[self.irq_seen][0]    # opened during a longer operation
+        self.irq_seen = len(w.door_windows)
+        if edge is not None:
+            self.irq_delivered += 1
+            raise Control(f"irq:door:{edge * 1000:.3f}")
+
     def _set_motor(self, t: float, in1: int, in2: int) -> None:
         m = self.motor
         was_on = self.pins["motor_in1"] or self.pins["motor_in2"]
@@ -117,6 +146,7 @@ class VirtualBin:
         if was_both and m.dir_since is not None:
             m.both_ms += (t - m.dir_since) * 1000
         self.pins["motor_in1"], self.pins["motor_in2"] = in1, in2
+        self.world.ram.ambient_c = self.world.air_c(t)
         self.world.ram.set_inputs(t, in1, in2)
         on = in1 or in2
         if on and not was_on:
@@ -134,24 +164,42 @@ class VirtualBin:
             raise Control("reset:watchdog", self.wdt_fed_ms + self.wdt_timeout_ms)
         t = t_ms / 1000
         w = self.world
+        if self.irq.get("door") and not (op == "pin_set" and len(args) > 2):
+            self._door_irq(t)
         if op == "pin_get":
             name = args[0]
             if name == "door":
+                if self.door_forced is not None:   # a technician holds it (service, tests)
+                    return t_ms, int(self.door_forced)
                 return t_ms, int(w.door_open(t))
             if name == "limit_home":
                 return t_ms, int(w.ram.at_home(t))
+            if name == "tilt":   # high = knocked over (sensing scenario)
+                return t_ms, int(w.sensing is not None and w.sensing.tilted(t))
             if name == "limit_end":
                 return t_ms, int(w.ram.at_end(t))
+            if name == "lock_sense":   # high = the door lock's bolt is thrown
+                w.advance(t)
+                return t_ms, int(w.door.bolt)
             return t_ms, self.pins.get(name, 0)
         if op == "pin_set":
             name, v = args[0], int(args[1])
+            if len(args) > 2:   # written by an interrupt handler: its exact time (ms)
+                t = max(w.t, float(args[2]) / 1000)
             w.advance(t)
+            was_on = self.pins["motor_in1"] or self.pins["motor_in2"]
+            if v and not was_on and name in ("motor_in1", "motor_in2") \
+                    and not w.power.surge((RUN_MA + INRUSH_MA) / 1000):
+                raise Control("reset:brownout", t_ms)   # the inrush sags the bus: reset
             if name == "motor_in1":
                 self._set_motor(t, v, self.pins["motor_in2"])
             elif name == "motor_in2":
                 self._set_motor(t, self.pins["motor_in1"], v)
             elif name == "modem_pwrkey":
                 self.modem.pwrkey(t, v)
+                self.pins[name] = v
+            elif name == "door_lock":
+                w.set_door_lock(t, v)
                 self.pins[name] = v
             else:
                 self.pins[name] = v
@@ -183,6 +231,11 @@ class VirtualBin:
             if dev is self.level and data:
                 self.truth.append((t_ms, w.true_fill_pct()))
             return max(t_ms, int(t_after * 1000)), data.hex()
+        if op == "pin_irq":     # arm (trigger bits) or disarm (0) an input's interrupt
+            w.advance(t)
+            self.irq[args[0]] = int(args[1])
+            self.irq_seen = len(w.door_windows)
+            return t_ms, None
         if op == "rtc_set":
             self.rtc = bytes.fromhex(args[0])[:2048]
             return t_ms, None
@@ -194,11 +247,15 @@ class VirtualBin:
             self.wdt_fed_ms = t_ms
             return t_ms, None
         if op == "link_up":
-            t_after = t_ms + int(ATTACH_S * 1000)
+            w.advance(t)
+            if not w.power.surge(power.MODEM_PEAK_A):
+                raise Control("reset:brownout", t_ms)
+            t_after = t_ms + int(self.attach_rng.uniform(*ATTACH_S) * 1000)
+            w.power.load_w = power.AWAKE_W + power.MODEM_ATTACH_W
             self.link_up = True
             self.counters.link_sessions += 1
             w.advance(t_after / 1000)
-            w.power.load_w = 0.85
+            w.power.load_w = power.AWAKE_W + power.LINK_W
             return t_after, list(self.net_addr)
         if op == "link_down":
             self.link_up = False

@@ -57,6 +57,8 @@ class SimConfig:
     config: dict = field(default_factory=dict)    # firmware config.json overrides
     heapsize: str | None = None
     root: Path = ROOT                  # where boot.py, main.py and firmware/ are
+    external: bool = False             # the bins' firmware is started by someone else (a
+                                       # virtual device on a pty): never spawn processes
     device_root: Path | None = None    # one provisioned device folder (a deploy's target):
                                        # firmware, identity and config as deployed
 
@@ -103,6 +105,7 @@ class Simulation:
         self.wall_start = 0.0
         self.requests = 0
         self._dirty = True
+        self._stop_requested = False
         self.stopping = False
         cfg.workdir.mkdir(parents=True, exist_ok=True)
         for i in range(cfg.bins):
@@ -121,7 +124,10 @@ class Simulation:
                 shutil.rmtree(flash)
             flash.mkdir(parents=True)
             (flash / "identity.json").write_text(json.dumps({"id": bin_id}))
-            conf = {"broker_host": "127.0.0.1", "broker_port": broker_port}
+            # the world's clock is Korean local time (UTC+9): the fill-rate profile's hours
+            conf = {"broker_host": "127.0.0.1", "broker_port": broker_port,
+                    "utc_offset_min": 540,
+                    "battery_wh": round(cfg.settings.battery_ah * 12.8)}   # as installed
             conf.update(cfg.config)
             (flash / "config.json").write_text(json.dumps(conf))
             self.bins[bin_id] = BinState(vbin, flash, t_ms=self.start_ms,
@@ -222,6 +228,14 @@ class Simulation:
             if b is None:
                 self._send(conn, t_ms, control=f"err:unknown bin {args[0]!r}")
                 return
+            if b.conn is not None and b.conn is not conn:
+                # the board reconnected (Ctrl-C cut a request short): the old connection and
+                # any reply held back for it are void
+                b.deferred = False
+                old, b.conn = b.conn, None
+                old.bin = None
+                self._drop(old)
+                b.status = "awake"
             conn.bin = b
             b.conn = conn
             self._send(conn, b.wake_ms, {})
@@ -271,9 +285,9 @@ class Simulation:
         try:
             t_after, result = b.vbin.handle(op, t_ms, args)
         except Control as c:
-            if c.word == "reset:watchdog":
+            if c.word.startswith("reset:"):    # watchdog, brownout
                 t_reset = c.t_ms or t_ms
-                b.vbin.on_reset(t_reset, "watchdog")
+                b.vbin.on_reset(t_reset, c.word[6:])
                 self._hold_or_exit(b, t_reset)
                 return
             self._send(conn, t_ms, control=c.word)
@@ -321,7 +335,7 @@ class Simulation:
             if b.deferred:
                 b.deferred = False
                 self._send(b.conn, b.wake_ms, None)
-            elif b.proc is None:
+            elif b.proc is None and not self.cfg.external:
                 self._spawn(b)
             behind = min(behind, b.wake_ms)
 
@@ -333,6 +347,8 @@ class Simulation:
             self._send(b.conn, b.t_ms, control="exit")
 
     def _check_hung(self) -> None:
+        if self.cfg.external:   # a technician's REPL may sit idle as long as it likes
+            return
         self._dirty = True
         now = time.monotonic()
         for b in self.bins.values():
@@ -340,6 +356,10 @@ class Simulation:
                     and now - b.last_wall > HUNG_WALL_S:
                 b.status = "exiting" if self.cfg.mode == "faithful" else b.status
                 self._kill(b)
+
+    def request_stop(self) -> None:
+        """Ask run() (in another thread) to end at its next loop."""
+        self._stop_requested = True
 
     def done(self) -> bool:
         return all(b.status in ("done", "dead") for b in self.bins.values())
@@ -349,7 +369,7 @@ class Simulation:
         last_progress = 0.0
         last_hung_check = self.wall_start
         try:
-            while not self.done():
+            while not self.done() and not self._stop_requested:
                 if self._dirty or self.cfg.speed:
                     self._dirty = False   # only a bin going to sleep or away changes the plan
                     self._schedule()

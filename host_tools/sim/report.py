@@ -7,6 +7,10 @@ from __future__ import annotations
 import bisect
 from statistics import mean
 
+from host_tools.sim.compaction_report import figures as compaction_figures
+from host_tools.sim.energy_report import figures as energy_figures
+from host_tools.sim.sensing_report import figures as sensing_figures
+
 
 def _overlap_ms(a: list[tuple[float, float]], b: list[tuple[float, float]]) -> float:
     total = 0.0
@@ -78,4 +82,7 @@ def build(sim, subscriber, proxy, wall_s: float) -> dict:
         "bytes_down": bytes_down,
         "battery_soc_min_pct": round(min(b.vbin.world.power.soc_min for b in bins) * 100, 1),
         "sim_requests": sim.requests,
+        **sensing_figures(sim, subscriber),
+        **energy_figures(sim, subscriber),
+        **compaction_figures(sim, subscriber),
     }

@@ -95,11 +95,11 @@ class FakeEsp32:
 
 from board import esp32s3_sim7080 as hw  # noqa: E402
 
-# safe_state: both bridge inputs, outputs, low, and nothing else
+# safe_state: both bridge inputs and the door lock, outputs, low, and nothing else
 m = FakeMachine()
 hw.safe_state(m)
-check.eq(sorted(m.pins), [11, 12], "safe_state touches the two bridge inputs only")
-check.eq([(p.mode, p.v) for p in m.pins.values()], [(3, 0), (3, 0)], "bridge inputs out, low")
+check.eq(sorted(m.pins), [11, 12, 16], "safe_state touches the bridge inputs and lock only")
+check.eq([(p.mode, p.v) for p in m.pins.values()], [(3, 0)] * 3, "bridge and lock out, low")
 check.eq((m.adcs, m.uarts, m.wdts), ([], [], []), "safe_state builds nothing else")
 
 # build: a complete Board on the fake machine

@@ -17,7 +17,10 @@ from ..conftest import DEVICE, TESTS
     ("a02yyuw_cases.py", 19),
     ("logic_cases.py", 45),
     ("persist_cases.py", 18),
-    ("compactor_cases.py", 11),
+    ("compactor_cases.py", 19),
+    ("ranger_cases.py", 33),
+    ("fillwatch_cases.py", 25),
+    ("energy_cases.py", 83),
 ])
 def test_on_unix_port(device, script, cases):
     device(script, expect_cases=cases)
@@ -41,3 +44,12 @@ def test_case_runner_reports_failures(tmp_path):
     r = run_on_unix_port(script, cwd=tmp_path)
     assert r.returncode == 1
     assert "FAIL deliberately wrong" in r.out
+
+
+def test_compactor_property_10000_random_sequences(device):
+    """10,000 random door/limit/current/voltage/lock/exception sequences against the real
+    controller: never on with the door open, never both ways, off within one tick of an
+    interlock and after any exception (tests/device/compactor_property_cases.py)."""
+    out = device("compactor_property_cases.py", "10000", expect_cases=10007)
+    assert "door IRQ trips" in out
+

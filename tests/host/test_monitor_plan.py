@@ -10,6 +10,7 @@ import sys
 import paho.mqtt.client as mqtt
 
 from host_tools.binview import BinView
+from host_tools.broker import Broker
 from host_tools.paths import ROOT
 from host_tools.plan import eta_for, plan
 
@@ -33,7 +34,12 @@ def _cli(module, *args):
     return r.stdout
 
 
-def test_monitor_and_plan_against_a_broker(broker, tmp_path):
+def test_monitor_and_plan_against_a_broker(tmp_path):
+    with Broker() as broker:   # its own broker: other tests leave retained states behind
+        _monitor_and_plan(broker, tmp_path)
+
+
+def _monitor_and_plan(broker, tmp_path):
     h = 3600
     states = {
         "bin-full": {"st": "asleep", "ts": NOW - 600, "fill": 91.0, "fcst": NOW - 1200,

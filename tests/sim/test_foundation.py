@@ -27,8 +27,9 @@ def test_two_day_run_delivers_every_report(sim_2days):
     assert report["firmware_errors"] == 0
     assert report["telemetry_published"] > 0
     assert report["telemetry_received"] == report["telemetry_published"]
-    # a wake every 15 minutes for two days (the first boot is a power-on, not a wake)
-    assert 180 <= report["wakes"] <= 192
+    # a wake every 15 minutes for two days (the first boot is a power-on, not a wake), and a
+    # few sooner while the bin fills fast (power_policy.next_wake_s)
+    assert 180 <= report["wakes"] <= 204
     # at least the hourly heartbeat
     assert report["telemetry_received"] >= 48
 

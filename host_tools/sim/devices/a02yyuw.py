@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from host_tools.sim.world.climate import sound_speed
 
 C20 = sound_speed(20.0)
+NO_TARGET_MM = 4800  # what a clone reports with no echo (configurable on real parts)
 RX_BUFFER = 256     # bytes the board's UART driver holds; newer bytes are lost when full
 
 
@@ -37,6 +38,7 @@ class A02YYUWEmu:
         self.buf = bytearray()
         self.next_emit = 0.0
         self.raw_log: list[tuple[float, int]] = []   # (t, mm) of every frame emitted
+        self.stuck_mm: int | None = None
 
     def power_up(self, t: float) -> None:
         """Board reset: the UART buffer is empty; the sensor's first frame follows soon."""
@@ -46,6 +48,20 @@ class A02YYUWEmu:
     def _measure(self, t: float) -> int:
         f = self.faults
         d = self.world.surface_distance_mm(t)
+        sensing = getattr(self.world, "sensing", None)
+        if sensing is not None:
+            fault = sensing.sensor_fault(t)
+            if fault == "blocked":         # debris or frost on the transducer
+                return self.rng.randint(18, 29)
+            if fault == "no target":       # the sensor's maximum (clone-dependent)
+                return NO_TARGET_MM
+            if fault == "stuck":           # a frozen output: the last value, forever
+                if self.stuck_mm is None:
+                    self.stuck_mm = self.raw_log[-1][1] if self.raw_log else 900
+                return self.stuck_mm
+            self.stuck_mm = None
+            if self.rng.random() < sensing.condensation(t):
+                d = self.rng.uniform(150, 320)   # a droplet's short echo
         if self.rng.random() < f.spike_rate:
             d = self.rng.uniform(150, max(160.0, d * 0.8))
         c = sound_speed(self.world.air_c(t))

@@ -7,12 +7,16 @@ import random
 from dataclasses import dataclass, field
 
 from host_tools.sim.world.climate import Climate
-from host_tools.sim.world.motor import Ram
+from host_tools.sim.world.door import Door
+from host_tools.sim.world.motor import Jam, Ram
 from host_tools.sim.world.power import Power
+from host_tools.sim.world.sensing import SensingScenario
 from host_tools.sim.world.waste import Geometry, Waste
 
-COLLECT_HOURS = (5, 14)     # the crew's routes, local time
-COLLECT_ABOVE_PCT = 70.0    # the world's crew empties bins it finds at least this full
+COLLECT_HOURS = (5, 10, 14, 19)     # the crew's rounds, local time
+COLLECT_ABOVE_PCT = 85.0    # the crew always empties a bin it finds at least this full...
+COLLECT_PACKED_PCT = 78.0   # ...and one whose packed waste would pass this by its next round
+COLLECT_MARGIN = 1.25       # the crew plans for a busier than usual spell
 
 
 @dataclass
@@ -21,7 +25,12 @@ class WorldSettings:
     lat: float = 37.7
     panel_w: float = 20.0
     battery_ah: float = 12.0
+    panel_tilt_deg: float = 20.0    # south-facing panel on the lid
     geometry: Geometry = field(default_factory=Geometry)
+    scenario: str = "default"       # "sensing": see world/sensing.py
+    jam_every_days: float = 10.0    # mean time between obstructions the ram stalls on
+    jam_persistent: bool = False    # True: jams never clear by backing off (a technician)
+    door_force_prob: float | None = None   # per lock engagement (None: world/door.py)
 
 
 class BinWorld:
@@ -31,8 +40,11 @@ class BinWorld:
         tag = f"{seed}:{index}"
         self.waste = Waste(random.Random(f"{tag}:deposits"), self.geo, settings.litres_per_day)
         self.climate = Climate(str(seed), start_s)
+        self.sensing = SensingScenario(seed, index, start_s) \
+            if settings.scenario == "sensing" else None
         self.ram = Ram(self.waste, home_mm=self.geo.empty_mm, end_mm=self.geo.ram_end_mm)
-        self.power = Power(str(seed), settings.lat, settings.panel_w, settings.battery_ah)
+        self.power = Power(str(seed), settings.lat, settings.panel_w, settings.battery_ah,
+                           tilt_deg=settings.panel_tilt_deg)
         self.noise = random.Random(f"{tag}:noise")
         self.t = start_s
         self.ram.t = start_s
@@ -40,8 +52,14 @@ class BinWorld:
         self._next_dep = self.waste.next_deposit(start_s)
         self._next_collect = self._collect_after(start_s)
         self.door_windows: list[tuple[float, float]] = []
+        self.door = Door(random.Random(f"{tag}:door"), self.door_windows)
+        if settings.door_force_prob is not None:
+            self.door.force_prob = settings.door_force_prob
+        self._jam_rng = random.Random(f"{tag}:jams")
+        self._next_jam = self._jam_after(start_s)
         self.collections: list[tuple[float, float]] = []   # (time, true fill before)
         self.overflow_s = 0.0
+        self.overflow_starts: list[float] = []   # times the true fill passed 100 %
 
     @staticmethod
     def _collect_after(t: float) -> float:
@@ -50,26 +68,81 @@ class BinWorld:
         times = [(day + d) * 86400 + h * 3600 - 9 * 3600 for d in (0, 1) for h in COLLECT_HOURS]
         return min(at for at in times if at > t)
 
+    def _jam_after(self, t: float) -> float:
+        days = self.settings.jam_every_days
+        return t + self._jam_rng.expovariate(1 / (days * 86400)) if days > 0 else float("inf")
+
     def advance(self, t: float) -> None:
         """Move the world forward to time t (seconds); never backwards."""
         while True:
             dep_t, litres = self._next_dep
-            nxt = min(dep_t, self._next_collect)
+            forced = self.door.forced_at if self.door.forced_at is not None else float("inf")
+            nxt = min(dep_t, self._next_collect, forced, self._next_jam)
             if nxt > t:
                 break
             self._step_to(nxt)
             if nxt == dep_t:
-                self.waste.add(litres)
-                dur = 2.0 + self.noise.random() * 6.0
-                self.door_windows.append((dep_t, dep_t + dur))
+                if self.door.bolt:      # locked: the user waits for the door to unlock
+                    self.door.waiting.append(litres)
+                else:
+                    self._deposit(dep_t, litres)
                 self._next_dep = self.waste.next_deposit(dep_t)
+            elif nxt == forced:
+                self.door.force(nxt, 2.0 + self.noise.random() * 6.0)
+            elif nxt == self._next_jam:
+                self._jam(nxt)
             else:
-                fill = self.waste.fill_pct()
-                if fill >= COLLECT_ABOVE_PCT and self.ram.at_home(nxt):
-                    self.collections.append((nxt, fill))
-                    self.waste.empty()
+                self._collect(nxt)
                 self._next_collect = self._collect_after(nxt)
         self._step_to(t)
+
+    def _deposit(self, t: float, litres: float) -> None:
+        was = self.waste.fill_pct()
+        self.waste.add(litres)
+        if was <= 100.0 < self.waste.fill_pct():
+            self.overflow_starts.append(t)
+        dur = 2.0 + self.noise.random() * 6.0
+        self.door_windows.append((t, t + dur))
+
+    def _jam(self, t: float) -> None:
+        """A bulky item wedges in the hopper: the next stroke stalls on it."""
+        self._next_jam = self._jam_after(t)
+        if self.ram.jam is not None:
+            return
+        top = self.geo.empty_mm - 150
+        h = min(top, max(350.0, self.waste.height_mm() + 50))
+        rng = self._jam_rng
+        clears = None if self.settings.jam_persistent else rng.choice((1, 1, 2))
+        self.ram.obstruct(Jam(t, h, clears))
+
+    def _collect(self, t: float) -> None:
+        """The placeholder crew: empties a bin it finds nearly full, or one whose packed
+        waste would pass COLLECT_PACKED_PCT before the next route (it judges what it
+        sees in the bin and how busy the site is)."""
+        w = self.waste
+        if not self.ram.at_home(t):
+            return
+        coming_l = w.expected_litres(t, self._collect_after(t)) * COLLECT_MARGIN
+        packed_next = (w.packed_l + coming_l / w.ratio_now()) / w.capacity_l() * 100
+        fill = w.fill_pct()
+        if fill >= COLLECT_ABOVE_PCT or packed_next >= COLLECT_PACKED_PCT:
+            self.collections.append((t, fill))
+            w.empty()
+            self.ram.clear_jam(t)
+
+    def set_door_lock(self, t: float, v: int) -> None:
+        """The firmware drives the door lock; unlocking lets waiting users deposit."""
+        self.advance(t)
+        for litres in self.door.set_lock(t, v):
+            self._deposit(t, litres)
+
+    def next_door_open(self, until: float) -> float | None:
+        """When the door next opens in (now, until], if nothing else changes meanwhile."""
+        c = [self.door.forced_at] if self.door.forced_at is not None else []
+        if not self.door.bolt:
+            c.append(self._next_dep[0])
+        e = min(c, default=None)
+        return e if e is not None and self.t < e <= until else None
 
     def _step_to(self, t: float) -> None:
         if t <= self.t:
@@ -84,7 +157,7 @@ class BinWorld:
     # what sensors see ------------------------------------------------------------------
     def door_open(self, t: float) -> bool:
         self.advance(t)
-        return bool(self.door_windows) and self.door_windows[-1][0] <= t < self.door_windows[-1][1]
+        return self.door.is_open(t)
 
     def surface_distance_mm(self, t: float) -> float:
         """Distance from the sensor to the waste under its cone at time t (a pile is uneven:
@@ -97,4 +170,6 @@ class BinWorld:
         return self.waste.fill_pct()
 
     def air_c(self, t: float) -> float:
+        if self.sensing is not None:
+            return self.sensing.air_c(t)
         return self.climate.air_c(t)

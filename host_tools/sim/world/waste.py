@@ -1,7 +1,9 @@
 """Waste arriving over the day and the week, and the pile it makes in the bin.
 
 Volumes are litres of loose waste. Compaction packs the pile towards its fully compacted
-volume; the ratio it reaches falls as the bin fills (packed waste does not pack again).
+volume; the ratio it reaches falls as the bin fills (packed waste does not pack again):
+from RATIO_EMPTY for waste pressed into an empty bin to RATIO_FULL for the last layers
+(vendors claim ~5x (Bigbelly HC) to up to 8x (CleanCUBE) the capacity of a plain bin).
 Each deposit is a user opening the hopper door for a few seconds.
 """
 
@@ -17,6 +19,10 @@ HOURLY = [0.15, 0.1, 0.08, 0.08, 0.1, 0.2, 0.45, 0.8, 1.0, 1.0, 1.1, 1.3,
           1.6, 1.7, 1.7, 1.6, 1.6, 1.7, 1.5, 1.1, 0.8, 0.55, 0.35, 0.2]
 _HOURLY_MEAN = sum(HOURLY) / 24
 WEEKEND = 1.15  # weekends bring ~1.1-1.2x the weekday volume
+DEPOSIT_MEDIAN_L = 2.5   # one deposit's loose volume: lognormal
+DEPOSIT_SIGMA = 0.7
+RATIO_EMPTY = 8.0   # loose / fully compacted volume, first layers
+RATIO_FULL = 4.0    # ... last layers of a full bin
 
 
 @dataclass
@@ -35,15 +41,18 @@ class Geometry:
 
 class Waste:
     def __init__(self, rng: random.Random, geometry: Geometry, litres_per_day: float,
-                 packed_ratio: float = 5.0):
+                 packed_ratio: float | None = None):
         self.rng = rng
         self.geo = geometry
         self.rate = litres_per_day
-        self.packed_ratio = packed_ratio   # loose volume / fully compacted volume
+        self.packed_ratio = packed_ratio   # fixed loose/compacted ratio (None: by fill)
         self.loose_l = 0.0                 # volume the pile occupies now
         self.packed_l = 0.0                # volume it would have fully compacted
         self.deposits = 0
         self.roughness_mm = 0.0            # pile unevenness the sensor cone averages over
+        self.loose_total_l = 0.0           # every litre deposited, loose
+        self.uncompacted_l = 0.0           # the same waste in a plain bin emptied at 100 %
+        self.uncompacted_fulls = 0         # ...the times that plain bin reached 100 %
 
     # arrivals -------------------------------------------------------------------------
     def rate_per_s(self, t_s: float) -> float:
@@ -61,11 +70,39 @@ class Waste:
         while True:
             t += self.rng.expovariate(peak)
             if self.rng.random() * peak <= self.rate_per_s(t):
-                return t, self.rng.lognormvariate(math.log(2.5), 0.7)
+                return t, self.rng.lognormvariate(math.log(DEPOSIT_MEDIAN_L), DEPOSIT_SIGMA)
+
+    def capacity_l(self) -> float:
+        return self.geo.mm_to_litres(self.geo.depth_mm)
+
+    def ratio_now(self) -> float:
+        """The compaction ratio new waste reaches: it falls as the packed pile grows."""
+        if self.packed_ratio is not None:
+            return self.packed_ratio
+        f = min(1.0, self.packed_l / self.capacity_l())
+        return RATIO_EMPTY - (RATIO_EMPTY - RATIO_FULL) * f
+
+    def packed_pct(self) -> float:
+        return self.packed_l / self.capacity_l() * 100
+
+    def expected_litres(self, t0: float, t1: float) -> float:
+        """Loose litres the site usually brings between t0 and t1 (what a crew knows)."""
+        mean_l = math.exp(math.log(DEPOSIT_MEDIAN_L) + DEPOSIT_SIGMA ** 2 / 2)
+        n, t = 0.0, t0
+        while t < t1:
+            dt = min(3600.0, t1 - t)
+            n += self.rate_per_s(t + dt / 2) * dt
+            t += dt
+        return n * mean_l
 
     def add(self, litres: float) -> None:
         self.loose_l += litres
-        self.packed_l += litres / self.packed_ratio
+        self.packed_l += litres / self.ratio_now()
+        self.loose_total_l += litres
+        self.uncompacted_l += litres
+        if self.uncompacted_l >= self.capacity_l():
+            self.uncompacted_fulls += 1
+            self.uncompacted_l = 0.0
         self.deposits += 1
         self.roughness_mm = min(60.0, self.roughness_mm + 4.0)
 
@@ -91,7 +128,9 @@ class Waste:
         self.roughness_mm = 5.0
         if h <= floor + 1e-6:
             return 1.0
-        return min(1.0, (floor / new_h) ** 2) if new_h > 0 else 1.0
+        # the resistance climbs steeply in the last few percent: the ram reaches full
+        # pressure (where the firmware stops) just above the packed height
+        return min(1.0, (floor / new_h) ** 8) if new_h > 0 else 1.0
 
     def empty(self) -> None:
         self.loose_l = 0.0

@@ -1,0 +1,40 @@
+# Bounded log in flash: log.txt, rotated to log.1.txt at _MAX_BYTES, so the two files never
+# hold more than about twice that. A technician reads it with log(n) on the REPL.
+import os
+
+from micropython import const
+
+_MAX_BYTES = const(8192)
+PATH = "log.txt"
+OLD = "log.1.txt"
+
+clock = None  # set by the app to the board clock: lines get a Unix timestamp
+
+
+def append(msg):
+    """Never raises: a full or broken flash must not stop the wake cycle."""
+    try:
+        ts = clock.time() if clock else 0
+        line = "%d %s\n" % (ts, msg)
+        try:
+            size = os.stat(PATH)[6]
+        except OSError:
+            size = 0
+        if size + len(line) > _MAX_BYTES:
+            os.rename(PATH, OLD)
+        with open(PATH, "a") as f:
+            f.write(line)
+    except Exception:  # noqa: BLE001 - logging is best effort by design
+        pass
+
+
+def tail(n=20):
+    """The last n lines, oldest first."""
+    lines = []
+    for p in (OLD, PATH):
+        try:
+            with open(p) as f:
+                lines.extend(f.read().splitlines())
+        except OSError:
+            pass
+    return lines[-n:] if n > 0 else []

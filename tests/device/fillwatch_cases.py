@@ -1,0 +1,118 @@
+# Fill estimation edge cases: robust bursts, fusion, sensor faults with reasons, fire and
+# tilt alerts, collections told apart from compactions, the hourly-profile forecast.
+import check
+import config
+import fill
+import fillwatch
+from sense import Reading, SensorStat
+
+cfg = config.defaults()
+cfg["utc_offset_min"] = 0
+
+# robust burst: condensation spikes pull the median off the surface; the cluster wins
+d, k = fill.robust_mm([180, 200, 240, 700, 702, 698, 701])
+check.true(d is not None and abs(d - 700) < 3, "three spikes of seven: the surface wins")
+check.eq(fill.robust_mm([150, 700, 300, 900, 1050])[0], None, "scatter: no reading")
+# fusion: the highest fill, disagreement flagged, a failed sensor degrades gracefully
+check.eq(fill.fuse_mm([700, 690], 80), (690, False), "two sensors agree")
+check.eq(fill.fuse_mm([700, 500], 80), (500, True), "two sensors disagree")
+check.eq(fill.fuse_mm([None, 640], 80), (640, False), "one failed sensor")
+check.eq(fill.fuse_mm([None, None], 80), (None, False), "all failed")
+
+
+def reading(ts, mm=700, temp=20.0, tilted=False, **faults):
+    r = Reading()
+    r.ts, r.temp_c, r.tilted = ts, temp, tilted
+    s = SensorStat()
+    for key, v in faults.items():
+        setattr(s, key, v)
+    if not faults:
+        s.ok, s.kept, s.first_mm, s.spread_mm, s.distance_mm = 7, 7, mm, 9, mm
+    r.sensors.append(s)
+    r.distance_mm = s.distance_mm
+    r.fill = None if s.distance_mm is None or tilted else \
+        fill.fill_pct(s.distance_mm, cfg["empty_mm"], cfg["depth_mm"])
+    return r
+
+
+def wakes(readings):
+    st = {"compactions": 0, "hist": [], "fs": {}}
+    out = []
+    for r in readings:
+        ev = []
+        fillwatch.check(r, st, cfg, ev)
+        out.append([(c, d.get("why")) for c, d in ev])
+    return out, st
+
+
+T = 1_800_000_000
+# blocked: two wakes of dead-zone echoes raise it once, with the reason; two good clear it
+ev, _ = wakes([reading(T + i * 900, dead=7) for i in range(4)] +
+              [reading(T + 4 * 900), reading(T + 5 * 900)])
+check.eq(ev[0], [], "one blocked burst is not yet a fault")
+check.eq(ev[1], [("sensor_fault", "blocked")], "blocked on the second wake")
+check.eq(ev[2] + ev[3] + ev[4], [], "raised once")
+check.eq(ev[5], [("sensor_ok", None)], "cleared after two good wakes")
+ev, _ = wakes([reading(T + i * 900, far=7) for i in range(3)])
+check.eq(ev[2], [("sensor_fault", "no target")], "permanent no target after three wakes")
+ev, _ = wakes([reading(T + i * 900, silent=7) for i in range(2)])
+check.eq(ev[1], [("sensor_fault", "silent")], "no echo at all: silent")
+# stuck: identical bursts of one value; the stuck sensor is dropped from the reading
+stuck = [reading(T + i * 900, ok=7, kept=7, first_mm=812, spread_mm=0, distance_mm=812)
+         for i in range(4)]
+ev, _ = wakes(stuck)
+check.eq(ev[2], [("sensor_fault", "stuck")], "stuck after identical bursts")
+check.eq(stuck[3].fill, None, "a stuck sensor gives no reading")
+# fire: absolute threshold, rise rate, and no alarm for a hot afternoon
+ev, _ = wakes([reading(T, temp=40.0), reading(T + 900, temp=44.0)])
+check.eq(ev, [[], []], "a hot afternoon is not a fire")
+ev, _ = wakes([reading(T, temp=25.0), reading(T + 900, temp=38.0)])
+check.eq(ev[1], [("fire", None)], "13 C in 15 minutes: fire")
+ev, _ = wakes([reading(T, temp=61.0), reading(T + 900, temp=70.0),
+               reading(T + 1800, temp=30.0)])
+check.eq([e[0][0] if e else None for e in ev], ["fire", None, "fire_out"], "fire, once, out")
+# tilt
+ev, _ = wakes([reading(T, tilted=True), reading(T + 900, tilted=True),
+               reading(T + 1800)])
+check.eq([e[0][0] if e else None for e in ev], ["tilt", None, "upright"], "tilt and upright")
+
+# collections vs compactions
+st = {"compactions": 0, "hist": [], "fs": {}}
+fillwatch.remember(st, 80.0, T)
+check.eq(fillwatch.level_step(st, 3.0, T + 900, cfg), (True, 80.0), "sharp drop: collected")
+st = {"compactions": 0, "hist": [], "fs": {}}
+fillwatch.remember(st, 80.0, T)
+st["compactions"] = 1       # a stroke ran, its after-reading failed
+fillwatch.remember(st, None, T)
+check.eq(fillwatch.level_step(st, 3.0, T + 900, cfg)[0], False, "drop after a stroke")
+st = {"compactions": 1, "hist": [], "fs": {}}
+fillwatch.remember(st, 18.0, T)  # after the stroke
+check.eq(fillwatch.level_step(st, 19.0, T + 900, cfg)[0], False, "rising after a stroke")
+check.eq(fillwatch.level_step(st, None, T + 900, cfg)[0], False, "no reading: nothing")
+st = {"compactions": 0, "hist": [], "fs": {}}
+fillwatch.remember(st, 60.0, T)
+check.eq(fillwatch.level_step(st, 45.0, T + 900, cfg)[0], False, "settling is not emptying")
+
+# forecast: learns 2 %/h in the day, nothing at night
+st = {"compactions": 0, "hist": [], "fs": {}}
+f = 10.0
+t = T - T % 86400
+for _ in range(4 * 96):
+    h = (t // 3600) % 24
+    fillwatch.level_step(st, f, t, cfg)
+    fillwatch.remember(st, f, t)
+    if 8 <= h < 20:
+        f += 0.5
+    t += 900
+    if f > 70:
+        f = 10.0
+        st["compactions"] += 1
+        fillwatch.remember(st, f, t)
+t = t - t % 86400 + 6 * 3600   # 06:00, 50 %: 24 % by 20:00, the rest from 08:00 next day
+got = fillwatch.forecast(st, 50.0, t, cfg)
+want = t + 31 * 3600 + 1800
+check.true(got is not None and abs(got - want) < 3600,
+           "forecast knows the quiet night (%r vs %r)" % (got, want))
+check.eq(fillwatch.forecast(st, 90.0, t, cfg), t, "already full: now")
+
+check.done()
