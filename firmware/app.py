@@ -74,6 +74,8 @@ def run_cycle(board, force_report=False):
         st["faults"] &= ~FLAG_NO_READING
 
     fillwatch.check(r, st, cfg, events)   # sensor faults, fire, tilt: reported at once
+    if r.fill is None:
+        r.fill_est = fillwatch.estimate(st, now, cfg)
     cfg = power_policy.plan(st, r, cfg, now, cause, events)   # energy level shapes the wake
 
     # decide + act
@@ -82,7 +84,8 @@ def run_cycle(board, force_report=False):
         events.append(("collected", {"before": last, "after": round(r.fill, 1)}))
         st["hist"] = []
         st["cmp_after"] = None
-    r = compaction.act(board, cfg, st, r, events, lambda: sense.read(board, cfg),
+    r = compaction.act(board, cfg, st, r, events,
+                       lambda: fillwatch.vet(sense.read(board, cfg), st, cfg),
                        lambda rd: power_policy.may_drive(board, st, rd),
                        lambda rd: power_policy.may_compact(board, st, rd),
                        power_policy.note_motor)
@@ -90,10 +93,13 @@ def run_cycle(board, force_report=False):
         st["faults"] |= FLAG_MOTOR
     else:
         st["faults"] &= ~FLAG_MOTOR
-    latched, raise_full = decide.full_alert(r.fill, st["full"], cfg)
+    blind = r.fill is None and r.fill_est is not None
+    latched, raise_full = decide.full_alert(r.fill_est if blind else r.fill, st["full"], cfg)
     st["full"] = latched
     if raise_full:
-        events.append(("full", {"fill": round(r.fill, 1)}))
+        # blind: warn from the estimate rather than let the bin overflow unannounced
+        events.append(("full", {"fill": round(r.fill_est, 1), "estimated": True} if blind
+                       else {"fill": round(r.fill, 1)}))
     if r.fill is not None:
         _remember(st, now, r.fill)
     fillwatch.remember(st, r.fill, now)

@@ -41,7 +41,7 @@ def wanted(r, st, cfg, m):
         return "fire"
     if m.get("now"):
         return "command"
-    fill = r.fill
+    fill = r.fill if r.fill is not None else r.fill_est   # a blind sensor: the estimate
     if fill is None or fill < cfg["compact_pct"] or r.vbat_mv < cfg["vbat_motor_min_mv"]:
         return None
     # after a stroke, wait until new waste raised the level again (packed waste must not
@@ -102,6 +102,7 @@ def act(board, cfg, st, r, events, resense, drive_ok=None, compact_ok=None, note
     if why is None or (compact_ok is not None and not compact_ok(r)):
         return r
     before = r.fill
+    est = r.fill_est
     m["now"] = False
     _door_shut(board)   # the controller refuses with the door open anyway
     res = ctl.stroke()
@@ -111,7 +112,10 @@ def act(board, cfg, st, r, events, resense, drive_ok=None, compact_ok=None, note
         # the ram moved: the level under the sensor changed, whatever the outcome
         st["compactions"] += 1
         r = resense()
-        st["cmp_after"] = r.fill
+        # blind: the next blind stroke waits for the estimate to rise past this one's
+        st["cmp_after"] = r.fill if r.fill is not None or before is not None else est
+        if r.fill is None:
+            r.fill_est = est
         st["hist"] = []
     if res.outcome == compactor.OK:
         after = r.fill

@@ -87,7 +87,6 @@ def check(r, st, cfg, events):
     if not isinstance(slots, list) or len(slots) != len(r.sensors) + 1:
         slots = [["", "", 0, 0] for _ in range(len(r.sensors) + 1)]
         fs["sf"] = slots
-    refuse = False
     for i, s in enumerate(r.sensors):
         slot = slots[i]
         why = _why(s, cfg["burst"], slot[3])
@@ -95,18 +94,33 @@ def check(r, st, cfg, events):
         errors = {"dead zone": s.dead, "out of range": s.far, "timeout": s.silent,
                   "checksum": s.garbled, "ok": s.ok}
         _judge(slot, why, events, i, errors)
-        if slot[0] == "stuck" and s.distance_mm is not None:
+    _judge(slots[-1], "disagree" if r.disagree else "", events, -1, {})
+    _drop_stuck(r, slots, cfg)
+    _fire(r, fs, cfg, events)
+    _tilt(r, fs, events)
+
+
+def vet(r, st, cfg):
+    """A second reading in the same wake (after a stroke) gets this wake's verdicts: a
+    sensor latched as stuck is not believed. Returns r."""
+    slots = _fs(st).get("sf")
+    if isinstance(slots, list) and len(slots) == len(r.sensors) + 1:
+        _drop_stuck(r, slots, cfg)
+    return r
+
+
+def _drop_stuck(r, slots, cfg):
+    refuse = False
+    for i, s in enumerate(r.sensors):
+        if slots[i][0] == "stuck" and s.distance_mm is not None:
             s.distance_mm = None
             refuse = True
-    _judge(slots[-1], "disagree" if r.disagree else "", events, -1, {})
     if refuse:
         r.distance_mm, r.disagree = fuse_mm([s.distance_mm for s in r.sensors],
                                             cfg["depth_mm"] // 10)
         r.fill = None
         if r.distance_mm is not None and not r.tilted:
             r.fill = fill_pct(r.distance_mm, cfg["empty_mm"], cfg["depth_mm"])
-    _fire(r, fs, cfg, events)
-    _tilt(r, fs, events)
 
 
 def _fire(r, fs, cfg, events):
@@ -183,14 +197,37 @@ def level_step(st, fill, now, cfg):
 
 
 def remember(st, fill, now):
-    """The last trusted fill of this wake (after any stroke): next wake's baseline. After a
-    stroke with no reading the baseline is unknown, so no collection can be claimed."""
+    """The last trusted fill of this wake (after any stroke): next wake's baseline. A stroke
+    since the baseline (lc differs) means no collection can be claimed from it; the blind
+    estimate still starts from it (a conservative start: strokes only lower the level)."""
     fs = _fs(st)
     if fill is not None:
         fs["lv"], fs["lt"] = round(fill, 1), now
         fs["lc"] = st["compactions"]
-    elif fs.get("lc") != st["compactions"]:
-        fs["lv"] = None
+
+
+def _rate(fs, t, cfg):
+    """Learnt fill rate (percent per hour) for the hour containing t; a profile with less
+    than a day of data borrows the other one."""
+    we = _weekend(t, cfg)
+    if fs.get("nwe" if we else "nwd", 0) < _RATE_MIN_OBS:
+        we = not we
+    return _profile(fs, we)[_hour(t, cfg)] / 100
+
+
+def estimate(st, now, cfg):
+    """While the level sensor is blind: the last trusted fill carried forward along the
+    learnt rate profile, or None without a baseline or a learnt profile. Never a reading:
+    it only keeps alerts and compaction going until the sensor is back."""
+    fs = _fs(st)
+    f, t = fs.get("lv"), fs.get("lt")
+    if f is None or t is None or fs.get("n", 0) < _RATE_MIN_OBS or now <= t:
+        return f
+    while t < now:
+        step = min(now - t, 3600 - (t + cfg["utc_offset_min"] * 60) % 3600)
+        f += max(0.0, _rate(fs, t, cfg)) * step / 3600
+        t += step
+    return min(120.0, f)
 
 
 def forecast(st, fill, now, cfg):
@@ -208,11 +245,7 @@ def forecast(st, fill, now, cfg):
     f = fill
     t = now
     for _ in range(_FCST_MAX_H):
-        # a profile with less than a day of data borrows the other one
-        we = _weekend(t, cfg)
-        if fs.get("nwe" if we else "nwd", 0) < _RATE_MIN_OBS:
-            we = not we
-        rate = _profile(fs, we)[_hour(t, cfg)] / 100   # percent per hour
+        rate = _rate(fs, t, cfg)   # percent per hour
         step = 3600 - (t + cfg["utc_offset_min"] * 60) % 3600
         gain = rate * step / 3600
         if rate > 0 and f + gain >= full:

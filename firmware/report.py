@@ -15,6 +15,7 @@ def telemetry(r, st, fw, forecast_ts):
         "seq": st["seq"],
         "ts": r.ts,
         "fill": None if r.fill is None else round(r.fill, 1),
+        "est": None if r.fill_est is None else round(r.fill_est, 1),
         "dist": None if r.distance_mm is None else int(r.distance_mm),
         "q": r.quality(),
         "temp": None if r.temp_c is None else round(r.temp_c, 1),

@@ -25,6 +25,7 @@ class Reading:
     def __init__(self):
         self.ts = 0
         self.fill = None        # percent of usable depth, or None (no trustworthy reading)
+        self.fill_est = None    # blind sensor: fill carried forward (alerts, compaction only)
         self.distance_mm = None
         self.pings_ok = 0
         self.pings = 0

@@ -115,4 +115,26 @@ check.true(got is not None and abs(got - want) < 3600,
            "forecast knows the quiet night (%r vs %r)" % (got, want))
 check.eq(fillwatch.forecast(st, 90.0, t, cfg), t, "already full: now")
 
+# blind sensor: the last trusted fill carried along the learnt profile, never below it
+fillwatch.remember(st, 40.0, t)               # 06:00: the night is quiet
+check.eq(fillwatch.estimate(st, t + 3600, cfg), 40.0, "a quiet hour adds nothing")
+est = fillwatch.estimate(st, t + 6 * 3600, cfg)   # 08:00-12:00 at ~2 %/h
+check.true(est is not None and 46.0 <= est <= 50.0, "carried forward (%r)" % est)
+st["compactions"] += 1                         # a blind stroke keeps the baseline
+fillwatch.remember(st, None, t + 6 * 3600)
+check.eq(fillwatch.estimate(st, t + 6 * 3600, cfg), est, "a blind stroke keeps the estimate")
+check.eq(fillwatch.estimate({"compactions": 0, "hist": [], "fs": {}}, t, cfg), None,
+         "no baseline: no estimate")
+fresh = {"compactions": 0, "hist": [], "fs": {}}
+fillwatch.remember(fresh, 30.0, t)
+check.eq(fillwatch.estimate(fresh, t + 7200, cfg), 30.0, "nothing learnt yet: the baseline")
+
+# a reading taken after a stroke in the same wake gets the wake's stuck verdict
+st = {"compactions": 0, "hist": [], "fs": {"sf": [["stuck", "stuck", 9, 700],
+                                                  ["", "", 0, 0]]}}
+again = fillwatch.vet(reading(T, mm=700), st, cfg)
+check.eq((again.fill, again.distance_mm), (None, None), "stuck sensor not believed twice")
+ok = fillwatch.vet(reading(T, mm=700), {"compactions": 0, "hist": [], "fs": {}}, cfg)
+check.true(ok.fill is not None, "a healthy sensor is")
+
 check.done()

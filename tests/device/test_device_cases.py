@@ -19,7 +19,7 @@ from ..conftest import DEVICE, TESTS
     ("persist_cases.py", 18),
     ("compactor_cases.py", 19),
     ("ranger_cases.py", 33),
-    ("fillwatch_cases.py", 25),
+    ("fillwatch_cases.py", 32),
     ("energy_cases.py", 83),
 ])
 def test_on_unix_port(device, script, cases):
