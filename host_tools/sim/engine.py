@@ -322,7 +322,10 @@ class Simulation:
                   if b.status in ("awake", "starting", "exiting", "resetting")]
         behind = min((b.t_ms for b in active), default=float("inf"))
         limit = self._paced_limit_ms()
-        sleepers = sorted((b for b in self.bins.values() if b.status == "sleeping"),
+        due = min(behind, limit)
+        # only the sleepers that may wake now are sorted (a fleet has thousands asleep)
+        sleepers = sorted((b for b in self.bins.values()
+                           if b.status == "sleeping" and b.wake_ms <= due),
                           key=lambda b: b.wake_ms)
         for b in sleepers:
             if b.wake_ms > behind or b.wake_ms > limit:
@@ -369,10 +372,12 @@ class Simulation:
         last_progress = 0.0
         last_hung_check = self.wall_start
         try:
-            while not self.done() and not self._stop_requested:
+            while not self._stop_requested:
                 if self._dirty or self.cfg.speed:
                     self._dirty = False   # only a bin going to sleep or away changes the plan
                     self._schedule()
+                    if self.done():       # a bin is done or dead only after such a change
+                        break
                 timeout = 0.02 if self.cfg.speed else 0.5
                 for key, _ in self.sel.select(timeout=timeout):
                     if key.data is None:

@@ -1,0 +1,1 @@
+"""A fleet of simulated bins against one broker (python -m host_tools.fleet)."""
