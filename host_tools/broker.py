@@ -10,6 +10,18 @@ import time
 from pathlib import Path
 
 
+def die_with_parent() -> None:
+    """preexec_fn: the child gets SIGTERM when the process that started it dies (Linux), so
+    a killed test run or simulator leaves no broker or firmware process behind."""
+    try:
+        import ctypes
+        import signal
+
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGTERM)   # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):
+        pass
+
+
 def find_mosquitto() -> str:
     for cand in (shutil.which("mosquitto"), "/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto"):
         if cand and Path(cand).exists():
@@ -24,10 +36,16 @@ def free_port() -> int:
 
 
 class Broker:
-    def __init__(self, extra_conf: str = "", workdir: Path | None = None):
+    def __init__(self, extra_conf: str = "", workdir: Path | None = None,
+                 tls_conf: str = "", anonymous: bool = True):
+        """tls_conf: cafile/certfile/keyfile lines (host_tools.tlsca): adds a TLS listener
+        on self.tls_port; anonymous=False: every client needs a user and password."""
         self.host = "127.0.0.1"
         self.port = 0
+        self.tls_port = 0
         self.extra = extra_conf
+        self.tls_conf = tls_conf
+        self.anonymous = anonymous
         self._tmp = None
         self.dir = workdir
         self.proc: subprocess.Popen | None = None
@@ -39,10 +57,15 @@ class Broker:
         self.dir.mkdir(parents=True, exist_ok=True)
         for _ in range(5):
             self.port = free_port()
+            tls = ""
+            if self.tls_conf:
+                self.tls_port = free_port()
+                tls = f"listener {self.tls_port} {self.host}\n" + self.tls_conf
             conf = self.dir / "mosquitto.conf"
             conf.write_text(
                 f"listener {self.port} {self.host}\n"
-                "allow_anonymous true\n"
+                + tls
+                + f"allow_anonymous {'true' if self.anonymous else 'false'}\n"
                 "persistence false\n"
                 "log_dest stderr\n"
                 "log_type error\n"
@@ -53,7 +76,8 @@ class Broker:
             log = open(self.dir / "mosquitto.log", "wb")
             self.proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log,
                                          stdin=subprocess.DEVNULL,
-                                         stderr=subprocess.STDOUT, start_new_session=True)
+                                         stderr=subprocess.STDOUT, start_new_session=True,
+                                         preexec_fn=die_with_parent)
             log.close()
             deadline = time.monotonic() + timeout
             while time.monotonic() < deadline:

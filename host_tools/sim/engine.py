@@ -19,6 +19,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from host_tools.broker import die_with_parent
 from host_tools.paths import ROOT, micropypath, micropython
 from host_tools.sim.device import Control, VirtualBin
 from host_tools.sim.world.bin import BinWorld, WorldSettings
@@ -147,7 +148,7 @@ class Simulation:
         with open(b.flash / "console.log", "ab") as log, _sigint_held():
             b.proc = subprocess.Popen(cmd, cwd=b.flash, env=env, stdin=subprocess.DEVNULL,
                                       stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True)
+                                      start_new_session=True, preexec_fn=die_with_parent)
         b.status = "starting"
         b.last_wall = time.monotonic()
 
