@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import socket
 import subprocess
@@ -67,7 +68,10 @@ class Broker:
                 + tls
                 + f"allow_anonymous {'true' if self.anonymous else 'false'}\n"
                 "persistence false\n"
-                "log_dest stderr\n"
+                # as root, mosquitto would switch to its own user, which also clears the
+                # die-with-parent signal: keep the test broker as the user that started it
+                + ("user root\n" if os.geteuid() == 0 else "")
+                + "log_dest stderr\n"
                 "log_type error\n"
                 "log_type warning\n"
                 "max_queued_messages 100000\n"
