@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -16,10 +15,8 @@ from host_tools.deploy.build import Item
 from host_tools.deploy.device import DeviceError
 from host_tools.deploy.virtual import VirtualDevice
 from host_tools.paths import ROOT
-from host_tools.sim.engine import SimConfig, Simulation
-from host_tools.sim.network.proxy import Proxy
-from host_tools.sim.observe.subscriber import Subscriber
-from host_tools.sim.report import build
+from host_tools.sim.engine import SimConfig
+from host_tools.sim.harness import simulate
 
 
 def deploy(*args: str, env: dict | None = None) -> subprocess.CompletedProcess:
@@ -66,21 +63,10 @@ def test_deploy_verify_redeploy_and_the_bin_reports(vdev, broker, tmp_path):
 
     # power on: the deployed (compiled) firmware boots under the simulator and reports
     vdev.stop()
-    proxy = Proxy((broker.host, broker.port)).start()
-    sub = Subscriber(broker.host, broker.port, client_id="t-deploy").start()
-    try:
-        cfg = SimConfig(days=0.1, seed=5, workdir=tmp_path / "sim", root=root,
-                        device_root=root, start_s=1_790_000_000)
-        sim = Simulation(cfg, proxy.address, broker.port)
-        sim.run()
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline and \
-                sub.count("telemetry") < proxy.stats.by_kind["telemetry"]:
-            time.sleep(0.05)
-        report = build(sim, sub, proxy, 0.0)
-    finally:
-        sub.stop()
-        proxy.stop()
+    cfg = SimConfig(days=0.1, seed=5, workdir=tmp_path / "sim", root=root, device_root=root,
+                    start_s=1_790_000_000)
+    run = simulate(cfg, upstream=(broker.host, broker.port), client_id="t-deploy")
+    report, sub = run.report, run.subscriber
     assert report["firmware_errors"] == 0
     assert report["telemetry_received"] == report["telemetry_published"] > 0
     assert {m.bin_id for m in sub.of_kind("telemetry")} == {"bin-0042"}

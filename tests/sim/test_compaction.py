@@ -3,15 +3,10 @@ Every figure comes from the world model, the H-bridge and lock pins, or the brok
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from host_tools.broker import Broker
-from host_tools.sim.engine import SimConfig, Simulation
-from host_tools.sim.network.proxy import Proxy
-from host_tools.sim.observe.subscriber import Subscriber
-from host_tools.sim.report import build
+from host_tools.sim.engine import SimConfig
+from host_tools.sim.harness import simulate
 from host_tools.sim.world.bin import WorldSettings
 
 from ..conftest import run_sim
@@ -53,20 +48,8 @@ def test_persistent_jam_ends_in_a_fault_with_an_event(tmp_path):
     then the bin latches a fault, says so with the current and position, and stops."""
     cfg = SimConfig(days=1.5, seed=4, workdir=tmp_path, start_s=1_790_000_000,
                     settings=WorldSettings(jam_every_days=0.3, jam_persistent=True))
-    with Broker() as broker:
-        proxy = Proxy((broker.host, broker.port)).start()
-        sub = Subscriber(broker.host, broker.port, client_id="jam-observer").start()
-        try:
-            sim = Simulation(cfg, proxy.address, broker.port)
-            sim.run()
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and \
-                    sub.count("telemetry") < proxy.stats.by_kind["telemetry"]:
-                time.sleep(0.05)
-            report = build(sim, sub, proxy, 0.0)
-        finally:
-            sub.stop()
-            proxy.stop()
+    run = simulate(cfg, client_id="jam-observer")
+    report, sub, sim = run.report, run.subscriber, run.sim
     assert report["firmware_errors"] == 0
     assert report["jams"] >= 1
     assert report["jam_faults"] >= 1

@@ -7,12 +7,10 @@ import json
 import shutil
 from pathlib import Path
 
-from host_tools.broker import Broker
 from host_tools.paths import ROOT
-from host_tools.sim.engine import SimConfig, Simulation
-from host_tools.sim.network.proxy import Proxy
+from host_tools.sim.engine import SimConfig
+from host_tools.sim.harness import simulate
 from host_tools.sim.observe.subscriber import Subscriber
-from host_tools.sim.report import build
 
 FIRST_KEYS = ["days", "bins", "seed", "wall_s", "wakes", "telemetry_published",
               "telemetry_received", "fill_abs_error_mean_pct", "fill_abs_error_max_pct",
@@ -58,22 +56,8 @@ def test_console_is_clean(sim_2days):
 
 
 def _run(cfg: SimConfig) -> tuple[dict, Subscriber]:
-    with Broker() as broker:
-        proxy = Proxy((broker.host, broker.port)).start()
-        sub = Subscriber(broker.host, broker.port, client_id="test-observer").start()
-        try:
-            sim = Simulation(cfg, proxy.address, broker.port)
-            sim.run()
-            import time
-
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and \
-                    sub.count("telemetry") < proxy.stats.by_kind["telemetry"]:
-                time.sleep(0.05)
-            return build(sim, sub, proxy, 0.0), sub
-        finally:
-            sub.stop()
-            proxy.stop()
+    run = simulate(cfg, client_id="test-observer")
+    return run.report, run.subscriber
 
 
 def test_faithful_mode_carries_state_across_resets(tmp_path):

@@ -4,16 +4,11 @@ emulated by the simulator when a surge sags the battery bus, reported by the fir
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
-from host_tools.broker import Broker
 from host_tools.sim.__main__ import start_epoch
-from host_tools.sim.engine import SimConfig, Simulation
-from host_tools.sim.network.proxy import Proxy
-from host_tools.sim.observe.subscriber import Subscriber
-from host_tools.sim.report import build
+from host_tools.sim.engine import SimConfig
+from host_tools.sim.harness import simulate
 from host_tools.sim.world.bin import WorldSettings
 
 from ..conftest import run_sim
@@ -72,23 +67,13 @@ def test_june_runs_at_normal_level(tmp_path):
 
 
 def _run(cfg: SimConfig, soc: float | None = None):
-    with Broker() as broker:
-        proxy = Proxy((broker.host, broker.port)).start()
-        sub = Subscriber(broker.host, broker.port, client_id="power-observer").start()
-        try:
-            sim = Simulation(cfg, proxy.address, broker.port)
-            if soc is not None:
-                for b in sim.bins.values():
-                    b.vbin.world.power.soc = b.vbin.world.power.soc_min = soc
-            sim.run()
-            deadline = time.monotonic() + 10
-            while time.monotonic() < deadline and \
-                    sub.count("telemetry") < proxy.stats.by_kind["telemetry"]:
-                time.sleep(0.05)
-            return build(sim, sub, proxy, 0.0), sub
-        finally:
-            sub.stop()
-            proxy.stop()
+    def prepare(sim):
+        if soc is not None:
+            for b in sim.bins.values():
+                b.vbin.world.power.soc = b.vbin.world.power.soc_min = soc
+
+    run = simulate(cfg, prepare=prepare, client_id="power-observer")
+    return run.report, run.subscriber
 
 
 def test_starved_bin_steps_down_and_shuts_down_with_a_last_report(tmp_path):
