@@ -10,6 +10,7 @@ import fsutil
 import logring
 import power_policy
 import report
+import safemode
 import sense
 import state
 from outbox import Outbox
@@ -128,6 +129,7 @@ def run_cycle(board, force_report=False):
 
     # sleep
     st["crashes"] = 0
+    safemode.cycle_done()
     awake = clock.ticks_diff(clock.ticks_ms(), t_wake)
     power_policy.note(st, awake)
     state.save(board.rtc, st)
@@ -137,6 +139,7 @@ def run_cycle(board, force_report=False):
 def record_crash(board, exc):
     """An exception escaped the wake: tell the technician, count it, back off, sleep."""
     sys.print_exception(exc)
+    safemode.save_trace(exc)
     log("wake crashed: %s: %s" % (type(exc).__name__, exc))
     try:
         st = state.load(board.rtc)

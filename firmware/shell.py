@@ -7,7 +7,7 @@ import logring as _logring
 import state as _state
 
 __all__ = ["status", "sensors", "calibrate_empty", "motor_test", "modem", "log",
-           "report_now", "config", "help"]
+           "report_now", "config", "safe_mode_off", "help"]
 
 _board = None
 
@@ -164,8 +164,14 @@ def motor_test(confirm=None):
     """One compaction stroke with every interlock on. Asks first."""
     import compaction
 
+    import safemode
+
     b = _b()
     cfg = _config.load()
+    if safemode.active():
+        print("Refused: the bin is in safe mode (motor locked out). Fix the cause, then "
+              "safe_mode_off().")
+        return
     if b.door.active():
         print("Refused: the door is open. Close it; the motor never runs with it open.")
         return
@@ -254,6 +260,27 @@ def config(**changes):
     print("Saved: %s." % ", ".join("%s=%s" % kv for kv in changes.items()))
 
 
+@_friendly
+def safe_mode_off(confirm=None):
+    """Leave safe mode: the next boot starts the app again."""
+    import safemode
+
+    if not safemode.active():
+        print("The bin is not in safe mode.")
+        return
+    print("Last error before safe mode:\n%s" % (safemode.last_trace() or "(none kept)"))
+    if confirm is None:
+        confirm = input("Cause fixed? Type yes to leave safe mode and restart: ")
+    if confirm.strip().lower() != "yes":
+        print("Still in safe mode.")
+        return
+    safemode.leave()
+    print("Safe mode off. Restarting.")
+    import board as _boards
+
+    _boards.load().reset()
+
+
 def help():  # noqa: A001 - the REPL's own help() is what a technician would type
     print("Technician helpers (Ctrl-C stops any of them; the motor stays off):")
     for name in __all__[:-1]:
@@ -270,4 +297,5 @@ _DOCS = {
     "log": "log(n=20): the last n log lines",
     "report_now": "one wake cycle now, with a report",
     "config": "config() shows; config(key=value) validates and saves",
+    "safe_mode_off": "leave safe mode after fixing the cause, then restart",
 }

@@ -94,7 +94,14 @@ def _apn():
     return _APN
 
 
-def build(machine=None, clock=None):
+def reset(machine=None):
+    """Restart the chip (boot.py runs again and counts the boot)."""
+    if machine is None:
+        import machine
+    machine.reset()
+
+
+def build(machine=None, clock=None, watchdog=True):
     if machine is None:
         import machine
     if clock is None:
@@ -109,7 +116,7 @@ def build(machine=None, clock=None):
     from drivers.switch import Switch
     from pppnet import PPPLink
 
-    from board import Board
+    from board import Board, NoWatchdog
 
     Pin, ADC, UART = machine.Pin, machine.ADC, machine.UART
 
@@ -138,7 +145,7 @@ def build(machine=None, clock=None):
         modem=modem,
         link=PPPLink(modem, clock, _apn()),
         rtc=machine.RTC(),
-        wdt=machine.WDT(timeout=_WDT_MS),
+        wdt=machine.WDT(timeout=_WDT_MS) if watchdog else NoWatchdog(),
         platform=Platform(machine, door),
         tilt=Switch(Pin(_TILT, Pin.IN)),
         door_lock=DoorLock(Pin(_LOCK, Pin.OUT, value=0),

@@ -4,7 +4,7 @@
 import os
 from binascii import unhexlify
 
-from board import Board
+from board import Board, NoWatchdog
 from board.simclock import SimClock
 from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform
 from drivers.a02yyuw import A02YYUW
@@ -32,6 +32,11 @@ def _boot(conn):
     conn.clock = None
     conn.boot = conn.call("boot")
     conn.clock = SimClock(conn.boot["t"])
+
+
+def reset():
+    """machine.reset(): the simulator restarts this bin (a soft reset of the chip)."""
+    _connection().call("reset")
 
 
 def safe_state():
@@ -78,7 +83,7 @@ class SimNetLink:
             self._c.call("link_down")
 
 
-def build():
+def build(watchdog=True):
     conn = _connection()
     if conn.clock is None:
         _boot(conn)
@@ -101,7 +106,7 @@ def build():
                          Pin(conn, "modem_pwrkey", Pin.OUT, value=0), clock),
         link=SimNetLink(conn),
         rtc=RTC(conn, unhexlify(conn.boot["rtc"])),
-        wdt=WDT(conn, 120000),
+        wdt=WDT(conn, 120000) if watchdog else NoWatchdog(),
         platform=Platform(conn),
         tilt=Switch(Pin(conn, "tilt", Pin.IN)),
         door_lock=DoorLock(Pin(conn, "door_lock", Pin.OUT, value=0),

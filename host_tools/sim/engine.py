@@ -269,6 +269,11 @@ class Simulation:
                 b.status = "exiting"
                 self._send(conn, b.t_ms, control="exit")
             return
+        if op == "reset":      # machine.reset() from the firmware
+            self._dirty = True
+            b.vbin.on_reset(b.t_ms, "soft")
+            self._hold_or_exit(b, b.t_ms + 100)
+            return
         if op in ("halt", "crash"):
             self._dirty = True
             # main.py returned or raised: the board sits in the REPL until its watchdog fires

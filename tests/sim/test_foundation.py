@@ -126,3 +126,25 @@ def test_hung_wake_is_reset_by_the_watchdog_and_reported(tmp_path):
     resets = [m.json() for m in sub.of_kind("event") if m.json().get("ev") == "reset"]
     assert [e["cause"] for e in resets] == ["watchdog"]
     assert report["telemetry_received"] == report["telemetry_published"] > 0
+
+
+def test_crash_every_wake_ends_in_safe_mode_with_the_trace_reported(tmp_path):
+    """Faithful mode: a wake that crashes every time is retried, then after three boots in a
+    row without a finished cycle the bin stays in safe mode: the app is not started, the
+    motor never moves, one report carries the last traceback."""
+    root = _patched_firmware(tmp_path, "sense.py", "def read(board, cfg):\n",
+                             "    raise RuntimeError('sense step broken on purpose')\n")
+    cfg = SimConfig(days=1, seed=6, mode="faithful", workdir=tmp_path / "flash", root=root,
+                    start_s=1_790_000_000)
+    report, sub = _run(cfg)
+    events = [m.json() for m in sub.of_kind("event")]
+    safe = [e for e in events if e.get("ev") == "safe_mode"]
+    assert len(safe) == 1, events
+    assert "sense step broken on purpose" in safe[0]["trace"]
+    assert safe[0]["boots"] == 4
+    flash = tmp_path / "flash" / "bin-0001"
+    assert json.loads((flash / "boots.json").read_text())["safe"] is True
+    assert "RuntimeError" in (flash / "last_trace.txt").read_text()
+    # the first boot plus three timer wakes, then nothing more: the bin waits in its REPL
+    assert report["wakes"] == 3
+    assert report["compactions"] == 0 and report["motor_on_with_door_open_ms"] == 0
