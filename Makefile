@@ -41,6 +41,7 @@ lint: setup
 
 bench: setup
 	$(PY) bench/run.py
+	$(PY) bench/fleet.py
 
 sim: setup
 	$(PY) -m host_tools.sim --days 2 --seed 1 --json build/report.json
