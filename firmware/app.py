@@ -8,6 +8,7 @@ import decide
 import fillwatch
 import fsutil
 import logring
+import netwatch
 import power_policy
 import report
 import safemode
@@ -124,7 +125,10 @@ def run_cycle(board, force_report=False):
                   "next": now + sleep_s, "fw": VERSION}
         board.wdt.feed()   # a cold attach and the session can take a minute
         t_tx = clock.ticks_ms()
-        report.deliver(board, cfg, ident, outbox, status, log)
+        report.deliver(board, cfg, ident, outbox, status, log, st, bool(events))
+        netwatch.note(board.link, st, outbox, now)   # modem faults as events, the signal
+        if st.pop("reboot", 0):
+            sleep_s = 1   # a remote reboot: deep sleep resets the chip
         power_policy.note_modem(clock.ticks_diff(clock.ticks_ms(), t_tx))
 
     # sleep

@@ -1,40 +1,180 @@
-# Bounded persistent queue of reports waiting for their PUBACK (outbox.json in flash).
-# A dead link must not fill the flash: when full, the oldest report is dropped and the drop
-# count travels with the next report. Reports leave only once the broker acknowledged them.
-from fsutil import read_json, write_json
+# Store-and-forward queue of reports waiting for their PUBACK: an append-only log in flash.
+# Every change is one appended record, so a power cut loses at most the record being written:
+#   record = magic 0xA5, type (1 byte), length (u16 LE), crc32 (u32 LE) of type+length+body,
+#            then the body
+#   type 'R' report: body = kind, a space, the payload (JSON)
+#   type 'K' ack:    body = u16 n (reports acknowledged, oldest first)
+#   type 'D' drop:   body = u16 n (oldest reports dropped from a full queue), u32 total dropped
+# A torn or damaged record fails its length or CRC check: it is skipped (the scan resyncs on
+# the next good record) and the log is rewritten without it before anything is appended.
+# Only the offsets of the live reports are kept in RAM; payloads are read one at a time.
+# The log is compacted (copied to a temp file, renamed over) when it is mostly dead records.
+import os
+import struct
+from binascii import crc32
 
-PATH = "outbox.json"
+from micropython import const
+
+PATH = "outbox.q"
+_MAGIC = const(0xA5)
+_HDR = const(8)
+_MAX_BODY = const(4096)        # a larger length field is damage, not a report
+_COMPACT_DEAD = const(8192)    # rewrite the log when this many bytes are dead
+_T_REPORT = const(82)          # 'R'
+_T_ACK = const(75)             # 'K'
+_T_DROP = const(68)            # 'D'
 
 
 class Outbox:
     def __init__(self, max_items=200, path=PATH):
         self._path, self._max = path, max_items
-        d = read_json(path)
-        if not (isinstance(d, dict) and isinstance(d.get("items"), list)):
-            d = {"items": [], "dropped": 0}
-        self._items = d["items"]
-        self.dropped = d.get("dropped", 0)
+        self._hdr = bytearray(_HDR)
+        self._live = []        # file offsets of the reports still waiting, oldest first
+        self.dropped = 0
+        self.skipped = 0       # damaged records found by the last scan
+        self._size = 0
+        self._scan()
+        if self.skipped:
+            self._compact()
 
     def __len__(self):
-        return len(self._items)
+        return len(self._live)
 
-    def _save(self):
-        write_json(self._path, {"items": self._items, "dropped": self.dropped})
+    # --- reading the log -------------------------------------------------------------
 
-    def put(self, kind, payload):
-        """kind: topic suffix ('telemetry', 'event'); payload: str (JSON)."""
-        self._items.append([kind, payload])
-        over = len(self._items) - self._max
-        if over > 0:
-            del self._items[:over]
-            self.dropped += over
-        self._save()
+    def _read_rec(self, f, off):
+        """(type, body) of the record at off, or None when it is torn or damaged."""
+        f.seek(off)
+        h = self._hdr
+        if f.readinto(h) != _HDR or h[0] != _MAGIC:
+            return None
+        n = h[2] | h[3] << 8
+        if n > _MAX_BODY:
+            return None
+        body = f.read(n) if n else b""
+        if len(body) != n:
+            return None
+        crc = crc32(body, crc32(memoryview(h)[1:4])) & 0xFFFFFFFF
+        if crc != struct.unpack_from("<I", h, 4)[0]:
+            return None
+        return h[1], body
+
+    def _scan(self):
+        try:
+            f = open(self._path, "rb")
+        except OSError:
+            return
+        try:
+            f.seek(0, 2)
+            size = f.tell()
+            off = 0
+            bad = False
+            while off + _HDR <= size:
+                rec = self._read_rec(f, off)
+                if rec is None:
+                    if not bad:
+                        self.skipped += 1
+                    bad = True
+                    off += 1       # resync: look for the next good record
+                    continue
+                bad = False
+                t, body = rec
+                if t == _T_REPORT:
+                    self._live.append(off)
+                elif t == _T_ACK or t == _T_DROP:
+                    n = body[0] | body[1] << 8 if len(body) >= 2 else 0
+                    del self._live[:n]
+                    if t == _T_DROP and len(body) >= 6:
+                        self.dropped = struct.unpack_from("<I", body, 2)[0]
+                else:
+                    self.skipped += 1
+                off += _HDR + len(body)
+            if off < size and not bad:
+                self.skipped += 1      # a torn header at the end
+            self._size = size
+        finally:
+            f.close()
 
     def peek(self, n):
-        return self._items[:n]
+        """The oldest n reports as (kind, payload) pairs, read from flash one at a time."""
+        offs = self._live[:n]
+        if not offs:
+            return
+        with open(self._path, "rb") as f:
+            for off in offs:
+                rec = self._read_rec(f, off)
+                if rec is None:        # damaged since the scan: nothing to send for it
+                    yield None, None
+                    continue
+                body = rec[1]
+                i = body.find(b" ")
+                yield body[:i].decode(), body[i + 1:].decode()
+
+    # --- changing the log --------------------------------------------------------------
+
+    def _record(self, t, body):
+        h = self._hdr
+        n = len(body)
+        h[0], h[1], h[2], h[3] = _MAGIC, t, n & 0xFF, n >> 8
+        struct.pack_into("<I", h, 4, crc32(body, crc32(memoryview(h)[1:4])) & 0xFFFFFFFF)
+        return h
+
+    def _append(self, t, body):
+        off = self._size
+        with open(self._path, "ab") as f:
+            f.write(self._record(t, body))
+            f.write(body)
+        self._size = off + _HDR + len(body)
+        return off
+
+    def put(self, kind, payload):
+        """kind: topic suffix ('telemetry', 'event'); payload: str (JSON). Drops the
+        oldest reports when the queue is full (counted in .dropped)."""
+        body = kind.encode() + b" " + (payload.encode() if isinstance(payload, str)
+                                         else payload)
+        if len(body) > _MAX_BODY:
+            raise ValueError("report too large for the outbox: %d bytes" % len(body))
+        over = len(self._live) + 1 - self._max
+        if over > 0:
+            self.dropped += over
+            self._append(_T_DROP, struct.pack("<HI", over, self.dropped))
+            del self._live[:over]
+        self._live.append(self._append(_T_REPORT, body))
+        self._maybe_compact()
 
     def ack(self, n):
-        """The first n reports were acknowledged by the broker."""
-        if n > 0:
-            del self._items[:n]
-            self._save()
+        """The first n reports were acknowledged by the broker: they leave the queue."""
+        n = min(n, len(self._live))
+        if n <= 0:
+            return
+        self._append(_T_ACK, struct.pack("<H", n))
+        del self._live[:n]
+        self._maybe_compact()
+
+    def _maybe_compact(self):
+        dead = self._live[0] if self._live else self._size
+        if dead > _COMPACT_DEAD or (not self._live and self._size > 64):
+            self._compact()
+
+    def _compact(self):
+        """Rewrite the log with only the live reports and the drop total (temp + rename:
+        a power cut leaves the old log or the new one)."""
+        tmp = self._path + ".tmp"
+        live = []
+        with open(tmp, "wb") as out:
+            body = struct.pack("<HI", 0, self.dropped)
+            out.write(self._record(_T_DROP, body))
+            out.write(body)
+            off = _HDR + len(body)
+            if self._live:
+                with open(self._path, "rb") as f:
+                    for o in self._live:
+                        rec = self._read_rec(f, o)
+                        if rec is None:
+                            continue
+                        out.write(self._record(rec[0], rec[1]))
+                        out.write(rec[1])
+                        live.append(off)
+                        off += _HDR + len(rec[1])
+        os.rename(tmp, self._path)
+        self._live, self._size = live, off

@@ -2,11 +2,10 @@
 # outbox over the data link, oldest first, each report removed only after its PUBACK.
 import json
 
+import netwatch
 import power_policy
-from mqttc import Session
 
 PAYLOAD_VERSION = 1
-_BATCH = 20  # reports per session; the rest wait for the next wake
 
 
 def telemetry(r, st, fw, forecast_ts):
@@ -28,6 +27,7 @@ def telemetry(r, st, fw, forecast_ts):
         "soc": power_policy.soc_pct(st),
         "elvl": power_policy.level_name(st),
         "fw": fw,
+        "rssi": netwatch.rssi(st),   # dBm at the last registration (AT+CSQ), or null
     })
 
 
@@ -37,27 +37,8 @@ def event(ts, code, detail):
     return json.dumps(d)
 
 
-def deliver(board, cfg, ident, outbox, status, log):
-    """Send what the outbox holds. Returns the number of reports acknowledged."""
-    link = board.link
-    if not link.up(60000):
-        log("report: data link did not come up; %d reports stay queued" % len(outbox))
-        return 0
-    sent = 0
-    sess = Session(link, cfg, ident)
-    try:
-        sess.connect(json.dumps({"st": "offline"}))
-        status["st"] = "online"
-        sess.publish("state", json.dumps(status), retain=True)
-        for kind, payload in outbox.peek(_BATCH):
-            sess.publish(kind, payload)
-            sent += 1
-        status["st"] = "asleep"
-        sess.publish("state", json.dumps(status), retain=True)
-    except Exception as e:  # link loss, broker refusal, timeout: keep the rest queued
-        log("report: %d sent, then %s: %r" % (sent, type(e).__name__, e))
-    finally:
-        outbox.ack(sent)
-        sess.close()
-        link.down()
-    return sent
+def deliver(board, cfg, ident, outbox, status, log, st=None, urgent=False):
+    """Send what the outbox holds (uplink.py). Returns the number of reports acknowledged."""
+    import uplink
+
+    return uplink.deliver(board, cfg, ident, outbox, status, log, st, urgent)

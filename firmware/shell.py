@@ -201,17 +201,13 @@ def modem(cmd=None, timeout_ms=2000):
         print("The modem does not answer AT: check its power and the UART wiring.")
         return
     for c in ([cmd] if cmd else ["ATI", "AT+CPIN?", "AT+CSQ", "AT+CEREG?"]):
-        m.uart.write(c.encode() + b"\r")
-        clock = _b().clock
-        t0 = clock.ticks_ms()
-        got = b""
-        while clock.ticks_diff(clock.ticks_ms(), t0) < timeout_ms:
-            chunk = m.uart.read(64)
-            if chunk:
-                got += chunk
-                if b"OK" in got or b"ERROR" in got:
-                    break
-        text = got.decode().replace("\r", "").strip() or "(no reply within %d ms)" % timeout_ms
+        res, lines = m.cmd(c, timeout_ms, b"")      # the driver is the UART's only reader
+        end = ("OK", "ERROR", "(no reply within %d ms)" % timeout_ms, "CONNECT")[res]
+        try:
+            text = " | ".join(x.decode() for x in lines)
+        except UnicodeError:
+            text = repr(lines)
+        text = (text + " | " + end) if text and res != 1 else (text or end)
         print("%-12s %s" % (c, text.replace("\n", " | ")))
 
 

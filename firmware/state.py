@@ -27,6 +27,8 @@ def fresh():
         "motor": None,         # compactor: latched fault, lockout, duty model (compactor.py)
         "pwr": None,           # charge estimate, energy account, level (energy.py)
         "fs": {},              # fill sensing: faults, fire, tilt, rate profile (fillwatch)
+        "net": None,           # modem: last signal, fault latched for its event (netwatch)
+        "mq": None,            # MQTT session: failures, backoff, config on trial (downlink)
     }
 
 

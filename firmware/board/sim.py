@@ -6,12 +6,13 @@ from binascii import unhexlify
 
 from board import Board, NoWatchdog
 from board.simclock import SimClock
+from board.simnet import SimModemLink
 from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform
 from drivers.a02yyuw import A02YYUW
 from drivers.analog import CurrentSense, Divider, Thermistor
 from drivers.doorlock import DoorLock
 from drivers.hbridge import HBridge
-from drivers.modem import ModemPower
+from drivers.modem import Modem
 from drivers.switch import Switch
 
 _conn = None
@@ -48,41 +49,6 @@ def safe_state():
     Pin(conn, "door_lock", Pin.OUT, value=0)
 
 
-class SimNetLink:
-    """Data link of the sim board: the simulator decides coverage and how long attach takes;
-    sockets go to the simulator's network model, which forwards to the broker."""
-
-    def __init__(self, conn):
-        self._c = conn
-        self._addr = None
-
-    def up(self, timeout_ms=60000):
-        res = self._c.call("link_up", timeout_ms)
-        if not res:
-            return False
-        self._addr = res
-        return True
-
-    def open(self, host, port, timeout_ms=10000):
-        import socket
-
-        if self._addr is None:
-            raise OSError("link: data link is down")
-        s = socket.socket()
-        s.settimeout(timeout_ms / 1000)
-        try:
-            s.connect(socket.getaddrinfo(self._addr[0], self._addr[1])[0][-1])
-        except Exception:
-            s.close()
-            raise
-        return s
-
-    def down(self):
-        if self._addr is not None:
-            self._addr = None
-            self._c.call("link_down")
-
-
 def build(watchdog=True):
     conn = _connection()
     if conn.clock is None:
@@ -91,6 +57,10 @@ def build(watchdog=True):
     motor = HBridge(Pin(conn, "motor_in1", Pin.OUT, value=0),
                     Pin(conn, "motor_in2", Pin.OUT, value=0),
                     CurrentSense(ADC(conn, "motor_isense")))
+    # a long read timeout costs nothing (a read returns when the reply arrives) and keeps
+    # the modem's waits at a few requests each
+    modem = Modem(UART(conn, "modem", baudrate=115200, timeout=500),
+                  Pin(conn, "modem_pwrkey", Pin.OUT, value=0), clock)
     return Board(
         name="sim",
         clock=clock,
@@ -102,9 +72,8 @@ def build(watchdog=True):
         motor=motor,
         battery=Divider(ADC(conn, "vbat"), 6),
         solar=Divider(ADC(conn, "vsolar"), 11),
-        modem=ModemPower(UART(conn, "modem", baudrate=115200, timeout=100),
-                         Pin(conn, "modem_pwrkey", Pin.OUT, value=0), clock),
-        link=SimNetLink(conn),
+        modem=modem,
+        link=SimModemLink(modem, clock, "iot", conn),
         rtc=RTC(conn, unhexlify(conn.boot["rtc"])),
         wdt=WDT(conn, 120000) if watchdog else NoWatchdog(),
         platform=Platform(conn),

@@ -16,6 +16,7 @@ import importlib.util
 import json
 import re
 import sys
+from pathlib import Path
 
 from host_tools.deploy.build import Item, build, device_mpy_version, mpy_cross_version
 from host_tools.deploy.device import Device, DeviceError
@@ -62,8 +63,26 @@ def provisioning(args) -> dict[str, bytes]:
         cfg.validate(changes, cfg.defaults())
     except ValueError as e:
         raise DeviceError(f"config rejected: {e}") from None
-    return {"identity.json": json.dumps(ident).encode(),
-            "config.json": json.dumps(changes).encode()}
+    files = {"identity.json": json.dumps(ident).encode(),
+             "config.json": json.dumps(changes).encode()}
+    if getattr(args, "ca", None):
+        files["ca.der"] = _ca_der(Path(args.ca))
+    return files
+
+
+def _ca_der(path: Path) -> bytes:
+    """The broker's CA for the bin's TLS check, as DER (a PEM file is converted)."""
+    try:
+        data = path.read_bytes()
+    except OSError as e:
+        raise DeviceError(f"--ca {path}: {e}") from None
+    if b"-----BEGIN CERTIFICATE-----" in data:
+        import ssl
+
+        data = ssl.PEM_cert_to_DER_cert(data.decode("ascii", "replace"))
+    if not data.startswith(b"\x30"):
+        raise DeviceError(f"--ca {path}: not a DER or PEM certificate")
+    return data
 
 
 def check_space(todo: list[Item], free: int) -> None:
@@ -175,6 +194,8 @@ def parse_args(argv=None):
     p.add_argument("--user", help="MQTT user name (per-device credentials)")
     p.add_argument("--password", help="MQTT password")
     p.add_argument("--apn", help="LTE access point name")
+    p.add_argument("--ca", help="broker CA certificate (PEM or DER): the bin talks TLS and "
+                   "checks the broker against it (written as ca.der)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="config value (validated like a remote config); repeatable")
     p.add_argument("--source", action="store_true", help="copy .py sources, no mpy-cross")

@@ -35,9 +35,15 @@ def parse_args(argv=None):
                    help="fast: one process per bin; faithful: a new process per wake")
     p.add_argument("--speed", type=float, default=None,
                    help="virtual seconds per wall second (default: as fast as possible)")
-    p.add_argument("--scenario", choices=["default", "sensing"], default="default",
+    p.add_argument("--tls", action="store_true",
+                   help="bins use MQTT over TLS (test CA made with openssl) via the proxy")
+    p.add_argument("--commands-every", type=int, default=0, metavar="N",
+                   help="send each bin a command every N telemetry messages it delivered")
+    p.add_argument("--scenario", choices=["default", "sensing", "outages"], default="default",
                    help="sensing: -15..+45 C season, condensation, sensor faults, a fire "
-                        "and a knock-over on a seeded schedule (world/sensing.py)")
+                        "and a knock-over on a seeded schedule (world/sensing.py); outages: "
+                        "broker down for hours, modem hangs, registration denied, coverage "
+                        "lost mid-publish (world/outages.py)")
     p.add_argument("--lat", type=float, default=37.7, help="latitude, degrees (default 37.7)")
     p.add_argument("--panel-w", type=float, default=20.0, help="solar panel watts (default 20)")
     p.add_argument("--panel-tilt", type=float, default=20.0,
@@ -99,15 +105,24 @@ def run(args) -> dict:
     try:
         if args.broker:
             host, port = args.broker.rsplit(":", 1)
-            upstream = (host, int(port))
+            upstream = bins_to = (host, int(port))   # with --tls: a TLS port
+        elif args.tls:
+            from host_tools.tlsca import start_sim_tls_broker
+
+            broker, bins_to = start_sim_tls_broker(cfg)
+            upstream = (broker.host, broker.port)
         else:
             broker = Broker()
             broker.start()
             upstream = (broker.host, broker.port)
-        proxy = Proxy(upstream).start()
+        proxy = Proxy(bins_to if args.tls else upstream).start()
         subscriber = Subscriber(*upstream, client_id=f"sim-observer-{args.seed}")
         subscriber.start()
-        sim = Simulation(cfg, proxy.address, upstream[1])
+        if args.commands_every:
+            from host_tools.sim.delivery import Commander
+
+            Commander(subscriber, args.commands_every)
+        sim = Simulation(cfg, proxy, upstream[1])   # each bin gets its path in the proxy
         if args.live:
             from host_tools.sim.live import LiveView
 

@@ -12,6 +12,7 @@ from host_tools.sim.devices.modem import ModemEmu
 from host_tools.sim.world import power
 from host_tools.sim.world.bin import BinWorld
 from host_tools.sim.world.motor import INRUSH_MA, RUN_MA
+from host_tools.sim.world.outages import Outages, schedule
 
 ATTACH_S = (15.0, 45.0)  # modem: cold attach + PDP, virtual seconds (seeded per session)
 
@@ -57,10 +58,14 @@ class VirtualBin:
         self.index = index
         self.world = world
         self.mode = mode
-        self.net_addr = net_addr
+        self.net_addr = getattr(net_addr, "address", net_addr)
         rng = random.Random(f"{seed}:{index}:sensor")
         self.level = A02YYUWEmu(world, rng)
-        self.modem = ModemEmu()
+        # net_addr may be the network model itself: then each bin has its own path there
+        self.outages = Outages(schedule(seed, index, world.t)) \
+            if world.settings.scenario == "outages" else None
+        self.modem = ModemEmu(world, random.Random(f"{seed}:{index}:modem"), self.outages,
+                              net_addr, bin_id)
         self.attach_rng = random.Random(f"{seed}:{index}:attach")
         self.uarts = {"level0": self.level, "modem": self.modem}
         self.pins = {"motor_in1": 0, "motor_in2": 0, "modem_pwrkey": 0}
@@ -95,8 +100,8 @@ class VirtualBin:
         self.wdt_timeout_ms = None
         self.link_up = False
         self.level.power_up(t_ms / 1000)
-        self.modem.rx.clear()
         self.world.power.load_w = 0.25
+        self.modem.chip_boot(t_ms / 1000)   # its UART bytes are lost; it keeps running
         self.irq = {}
         info = {"t": t_ms, "reset": self.boot.reset, "wake": self.boot.wake,
                 "rtc": self.rtc.hex(), "mode": self.mode}
@@ -110,6 +115,7 @@ class VirtualBin:
         self.awake = False
         self.world.advance(t_ms / 1000)
         self.world.power.load_w = 0.004
+        self.modem.account(t_ms / 1000)     # a modem left on keeps drawing
         self.boot = Boot("deepsleep", "timer")
         self.sleep_until_ms = t_ms + max(0, ms)
         return self.sleep_until_ms
@@ -124,6 +130,8 @@ class VirtualBin:
         self.wdt_timeout_ms = None      # the reset disarmed it; the next boot arms it again
         if cause == "watchdog":
             self.counters.watchdog_resets += 1
+        if cause == "brownout":
+            self.modem.power_loss(t_ms / 1000)
 
     def _door_irq(self, t: float) -> None:
         """The door IRQ is armed: if the door opens before this request, the firmware's
@@ -196,7 +204,8 @@ class VirtualBin:
             elif name == "motor_in2":
                 self._set_motor(t, self.pins["motor_in1"], v)
             elif name == "modem_pwrkey":
-                self.modem.pwrkey(t, v)
+                if not self.modem.pwrkey(t, v):
+                    raise Control("reset:brownout", t_ms)   # switching on sags the bus
                 self.pins[name] = v
             elif name == "door_lock":
                 w.set_door_lock(t, v)
@@ -257,6 +266,8 @@ class VirtualBin:
             w.advance(t_after / 1000)
             w.power.load_w = power.AWAKE_W + power.LINK_W
             return t_after, list(self.net_addr)
+        if op == "net_route":   # the data path while the modem's PDP context is active
+            return t_ms, self.modem.route(t)
         if op == "link_down":
             self.link_up = False
             w.power.load_w = 0.25

@@ -56,6 +56,7 @@ class SimConfig:
     workdir: Path = field(default_factory=lambda: ROOT / "build" / "sim")
     settings: WorldSettings = field(default_factory=WorldSettings)
     config: dict = field(default_factory=dict)    # firmware config.json overrides
+    provision: dict = field(default_factory=dict)  # more flash files: name -> bytes (ca.der)
     heapsize: str | None = None
     root: Path = ROOT                  # where boot.py, main.py and firmware/ are
     external: bool = False             # the bins' firmware is started by someone else (a
@@ -131,6 +132,8 @@ class Simulation:
                     "battery_wh": round(cfg.settings.battery_ah * 12.8)}   # as installed
             conf.update(cfg.config)
             (flash / "config.json").write_text(json.dumps(conf))
+            for name, data in cfg.provision.items():
+                (flash / name).write_bytes(data)
             self.bins[bin_id] = BinState(vbin, flash, t_ms=self.start_ms,
                                          wake_ms=self.start_ms, status="sleeping")
 

@@ -8,7 +8,9 @@ import bisect
 from statistics import mean
 
 from host_tools.sim.compaction_report import figures as compaction_figures
+from host_tools.sim.delivery import figures as delivery_figures
 from host_tools.sim.energy_report import figures as energy_figures
+from host_tools.sim.network_report import figures as network_figures
 from host_tools.sim.sensing_report import figures as sensing_figures
 
 
@@ -85,4 +87,6 @@ def build(sim, subscriber, proxy, wall_s: float) -> dict:
         **sensing_figures(sim, subscriber),
         **energy_figures(sim, subscriber),
         **compaction_figures(sim, subscriber),
+        **network_figures(sim, subscriber, proxy),
+        **delivery_figures(sim, subscriber),
     }

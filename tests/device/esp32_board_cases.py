@@ -187,6 +187,13 @@ class ModemUART:
         self.rx = self.rx[n:]
         return out
 
+    def readinto(self, buf):
+        data = self.read(len(buf))
+        if not data:
+            return None
+        buf[:len(data)] = data
+        return len(data)
+
     def readline(self):
         if not self.rx:
             return None

@@ -32,8 +32,8 @@ ob.ack(2)
 ob2 = Outbox(max_items=3)
 check.eq([json.loads(p)["seq"] for _, p in ob2.peek(10)], [4], "acked gone after reload")
 check.eq(ob2.dropped, 2, "drop count persisted")
-with open("outbox.json", "w") as f:
-    f.write('{"items": [["telemetry", "x"')  # torn
+with open("outbox.q", "wb") as f:
+    f.write(b'\xa5R\x40\x00garbage')  # torn
 check.eq(len(Outbox()), 0, "torn outbox file: empty queue, no crash")
 
 # state: RTC memory preferred when newer, flash copy after a power cut

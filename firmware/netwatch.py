@@ -1,0 +1,35 @@
+# After a delivery attempt: the signal of the last registration is kept for telemetry
+# ("rssi", dBm), and a modem fault that needs someone (registration denied, SIM not ready,
+# modem dead after its power cycles) becomes one `modem_fault` event, raised again only
+# after the link has come up in between. Transient faults (no coverage yet, a lost bearer)
+# are only counted: the next wake tries again.
+_EVENT_FAULTS = ("denied", "sim", "dead")
+_ERR_MAX = 80
+
+
+def rssi(st):
+    net = st.get("net")
+    return net.get("rssi") if isinstance(net, dict) else None
+
+
+def note(link, st, outbox, now):
+    if not getattr(link, "tried", False):
+        return
+    net = st.get("net")
+    if not isinstance(net, dict):
+        net = {"rssi": None, "f": None, "fails": 0}
+        st["net"] = net
+    if link.rssi_dbm is not None:
+        net["rssi"] = link.rssi_dbm
+    fault = link.fault
+    if fault is None:
+        net["f"], net["fails"] = None, 0
+        return
+    net["fails"] = net.get("fails", 0) + 1
+    if fault in _EVENT_FAULTS and net.get("f") != fault:
+        import report   # here: report imports this module for rssi()
+
+        outbox.put("event", report.event(now, "modem_fault", {
+            "why": fault, "err": (link.error or "")[:_ERR_MAX],
+            "cycles": getattr(link.modem, "power_cycles", 0)}))
+    net["f"] = fault

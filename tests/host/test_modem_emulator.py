@@ -1,0 +1,152 @@
+"""Both sides of the SIM7080G dialogue against each other: the firmware's driver
+(firmware/drivers/modem.py, pure Python) on CPython against the simulator's emulator
+(host_tools/sim/devices/modem.py), with a virtual clock and a UART whose read waits up to
+100 ms like the sim board's. What the emulator records is what the report counts."""
+
+from __future__ import annotations
+
+import random
+import sys
+
+import pytest
+
+from host_tools.paths import FIRMWARE
+from host_tools.sim.devices.modem import ModemEmu
+from host_tools.sim.world.outages import Outage, Outages
+
+from ..conftest import TESTS
+
+
+@pytest.fixture(scope="module")
+def fw():
+    sys.path[:0] = [str(FIRMWARE), str(TESTS / "shims")]
+    try:
+        from drivers import modem as md
+        from netlink import ModemLink
+
+        yield md, ModemLink
+    finally:
+        del sys.path[:2]
+
+
+class Clock:
+    def __init__(self, t0_ms: int = 1_000_000):
+        self.ms = t0_ms
+
+    def ticks_ms(self):
+        return self.ms
+
+    def ticks_diff(self, a, b):
+        return a - b
+
+    def ticks_add(self, a, d):
+        return a + d
+
+    def sleep_ms(self, ms):
+        self.ms += max(0, ms)
+
+
+class Bench:
+    """UART + PWRKEY of the emulator, as the sim board's requests would drive it."""
+
+    def __init__(self, emu: ModemEmu, clock: Clock):
+        self.emu, self.clock, self.requests = emu, clock, 0
+
+    def _t(self):
+        return self.clock.ms / 1000
+
+    def any(self):
+        self.requests += 1
+        return self.emu.any(self._t())
+
+    def readinto(self, buf):
+        self.requests += 1
+        data, t_after = self.emu.read(self._t(), len(buf), 0.1)
+        self.clock.ms = max(self.clock.ms, int(t_after * 1000))
+        if not data:
+            return None
+        buf[:len(data)] = data
+        return len(data)
+
+    def write(self, buf):
+        self.requests += 1
+        self.emu.write(self._t(), bytes(buf))
+        return len(buf)
+
+    def value(self, v=None):
+        self.requests += 1
+        assert self.emu.pwrkey(self._t(), v)
+
+
+def setup(fw, outages=None):
+    md, ModemLink = fw
+
+    class Link(ModemLink):
+        def _data_up(self, t_end):
+            self.modem.activate(t_end, "iot")
+
+    clock = Clock()
+    emu = ModemEmu(rng=random.Random(7), outages=outages)
+    bench = Bench(emu, clock)
+    modem = md.Modem(bench, bench, clock)
+    return Link(modem, clock, "iot"), modem, emu, bench, clock
+
+
+def test_attach_session_and_power_down(fw):
+    link, modem, emu, bench, clock = setup(fw)
+    t0 = clock.ms
+    assert link.up(60000), link.error
+    assert emu.powered and emu.pdp and modem.pdp and modem.stat == 5
+    assert link.rssi_dbm == -113 + 2 * emu.rssi
+    assert modem.ip and modem.ip.startswith("10.170.")
+    assert clock.ms - t0 < 60000
+    assert bench.requests < 100, bench.requests      # UART round trips of one attach
+    link.down()
+    assert not emu.powered and emu.cpowd == 1
+    assert emu.power_cycles == 0 and emu.key_off_responsive == 0
+
+
+def test_running_modem_gets_no_pulse(fw):
+    link, modem, emu, bench, clock = setup(fw)
+    assert link.up(60000)
+    ons = emu.power_ons
+    link.is_up = False
+    assert link.up(60000)          # found on: answers AT, so no PWRKEY toggle
+    assert emu.power_ons == ons and emu.key_off_responsive == 0 and emu.powered
+
+
+def test_hang_is_power_cycled_once(fw):
+    plan = Outages([Outage("modem_hang", 1000.0, 1000.0)])
+    link, modem, emu, bench, clock = setup(fw, plan)
+    assert link.up(90000), link.error
+    assert emu.hangs == 1 and emu.power_cycles == 1 and emu.key_off_responsive == 0
+    assert 1 <= modem.power_cycles <= 2     # pulses beyond the first (a silent modem)
+
+
+def test_denied_registration_is_a_fault_and_the_modem_goes_off(fw):
+    plan = Outages([Outage("reg_denied", 0.0, 10_000.0)])
+    link, modem, emu, bench, clock = setup(fw, plan)
+    assert not link.up(60000)
+    assert link.fault == "denied" and "denied" in link.error
+    assert emu.denials == 1 and not emu.powered
+
+
+def test_no_coverage_ends_at_the_deadline(fw):
+    plan = Outages([Outage("no_coverage", 0.0, 100_000.0)])
+    link, modem, emu, bench, clock = setup(fw, plan)
+    t0 = clock.ms
+    assert not link.up(40000)
+    assert link.fault == "noreg"
+    assert 40000 <= clock.ms - t0 < 50000
+    assert not emu.powered
+
+
+def test_pdp_drop_is_seen_and_reactivated(fw):
+    link, modem, emu, bench, clock = setup(fw)
+    assert link.up(60000)
+    emu.pdp = False
+    emu.out.append((clock.ms / 1000, b"\r\n+APP PDP: 0,DEACTIVE\r\n"))
+    modem.poll()
+    assert not modem.pdp
+    modem.activate(modem.deadline(20000), "iot")
+    assert modem.pdp and emu.pdp and emu.activations == 2
