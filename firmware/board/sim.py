@@ -7,11 +7,13 @@ from binascii import unhexlify
 from board import Board, NoWatchdog
 from board.simclock import SimClock
 from board.simnet import SimModemLink
-from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform
+from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform, time_pulse_us
 from drivers.a02yyuw import A02YYUW
 from drivers.analog import CurrentSense, Divider, Thermistor
 from drivers.doorlock import DoorLock
 from drivers.hbridge import HBridge
+from drivers.hcsr04 import HCSR04
+from drivers.maxbotix import MaxBotix
 from drivers.modem import Modem
 from drivers.switch import Switch
 
@@ -49,6 +51,21 @@ def safe_state():
     Pin(conn, "door_lock", Pin.OUT, value=0)
 
 
+def _rangers(conn, clock):
+    """The level sensors the simulated bin has fitted (the simulator says which)."""
+    out = []
+    for i, kind in enumerate(conn.boot.get("sensors") or ("a02yyuw",)):
+        if kind == "hcsr04":
+            out.append(HCSR04(Pin(conn, "trig%d" % i, Pin.OUT, value=0),
+                              Pin(conn, "echo%d" % i, Pin.IN), clock,
+                              time_pulse_us(conn), clock.sleep_us))
+        elif kind == "maxbotix":
+            out.append(MaxBotix(UART(conn, "level%d" % i, baudrate=9600, timeout=150), clock))
+        else:
+            out.append(A02YYUW(UART(conn, "level%d" % i, baudrate=9600, timeout=150), clock))
+    return tuple(out)
+
+
 def build(watchdog=True):
     conn = _connection()
     if conn.clock is None:
@@ -64,7 +81,7 @@ def build(watchdog=True):
     return Board(
         name="sim",
         clock=clock,
-        level_sensors=(A02YYUW(UART(conn, "level0", baudrate=9600, timeout=150), clock),),
+        level_sensors=_rangers(conn, clock),
         temp=Thermistor(ADC(conn, "temp")),
         door=Switch(Pin(conn, "door", Pin.IN)),
         limit_home=Switch(Pin(conn, "limit_home", Pin.IN)),

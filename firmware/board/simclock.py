@@ -34,6 +34,13 @@ class SimClock:
         if ms > 0:
             self.now_ms += ms
 
+    def sleep_us(self, us):
+        """Microsecond waits (a trigger pulse) add up to virtual milliseconds."""
+        self._us = getattr(self, "_us", 0) + us
+        if self._us >= 1000:
+            self.now_ms += self._us // 1000
+            self._us %= 1000
+
     def time(self):
         return self.now_ms // 1000
 

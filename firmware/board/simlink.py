@@ -190,6 +190,14 @@ class UART:
         return len(buf)
 
 
+def time_pulse_us(conn):
+    """machine.time_pulse_us(pin, level, timeout_us) for the sim board's echo pins."""
+    def pulse(pin, level, timeout_us):
+        return conn.call("pulse_us", pin._name, level, timeout_us)
+
+    return pulse
+
+
 class ADC:
     def __init__(self, conn, name):
         self._c, self._name = conn, name

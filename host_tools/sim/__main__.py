@@ -39,6 +39,8 @@ def parse_args(argv=None):
                    help="bins use MQTT over TLS (test CA made with openssl) via the proxy")
     p.add_argument("--commands-every", type=int, default=0, metavar="N",
                    help="send each bin a command every N telemetry messages it delivered")
+    p.add_argument("--sensors", default="a02yyuw",
+                   help="level sensors fitted, comma-separated: a02yyuw, maxbotix, hcsr04")
     p.add_argument("--scenario", choices=["default", "sensing", "outages"], default="default",
                    help="sensing: -15..+45 C season, condensation, sensor faults, a fire "
                         "and a knock-over on a seeded schedule (world/sensing.py); outages: "
@@ -101,6 +103,10 @@ def run(args) -> dict:
     cfg.settings.lat, cfg.settings.panel_w = args.lat, args.panel_w
     cfg.settings.panel_tilt_deg, cfg.settings.battery_ah = args.panel_tilt, args.battery_ah
     cfg.settings.scenario = args.scenario
+    cfg.settings.sensors = tuple(s.strip() for s in args.sensors.split(",") if s.strip())
+    for s in cfg.settings.sensors:
+        if s not in ("a02yyuw", "maxbotix", "hcsr04"):
+            raise SystemExit(f"--sensors: unknown sensor {s!r} (a02yyuw, maxbotix, hcsr04)")
     broker = proxy = subscriber = view = None
     try:
         if args.broker:

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field
 
 from host_tools.sim.devices.a02yyuw import A02YYUWEmu
 from host_tools.sim.devices.analog import divider_uv, isense_uv, ntc_uv
+from host_tools.sim.devices.hcsr04 import HCSR04Emu
+from host_tools.sim.devices.maxbotix import MaxBotixEmu
 from host_tools.sim.devices.modem import ModemEmu
 from host_tools.sim.world import power
 from host_tools.sim.world.bin import BinWorld
@@ -59,15 +61,29 @@ class VirtualBin:
         self.world = world
         self.mode = mode
         self.net_addr = getattr(net_addr, "address", net_addr)
-        rng = random.Random(f"{seed}:{index}:sensor")
-        self.level = A02YYUWEmu(world, rng)
+        # the level sensors fitted, in order: UART ones on "level<i>", trigger/echo ones on
+        # pins "trig<i>"/"echo<i>"; the first one's raw output is the naive baseline
+        self.rangers = []
+        for i, kind in enumerate(world.settings.sensors):
+            rng = random.Random(f"{seed}:{index}:sensor" + (str(i) if i else ""))
+            if kind == "maxbotix":
+                self.rangers.append(MaxBotixEmu(world, rng))
+            elif kind == "hcsr04":
+                self.rangers.append(HCSR04Emu(world, rng))
+            else:
+                self.rangers.append(A02YYUWEmu(world, rng))
+        self.level = self.rangers[0]
         # net_addr may be the network model itself: then each bin has its own path there
         self.outages = Outages(schedule(seed, index, world.t)) \
             if world.settings.scenario == "outages" else None
         self.modem = ModemEmu(world, random.Random(f"{seed}:{index}:modem"), self.outages,
                               net_addr, bin_id)
         self.attach_rng = random.Random(f"{seed}:{index}:attach")
-        self.uarts = {"level0": self.level, "modem": self.modem}
+        self.uarts = {f"level{i}": r for i, r in enumerate(self.rangers)
+                      if not isinstance(r, HCSR04Emu)}
+        self.uarts["modem"] = self.modem
+        self.echoes = {f"echo{i}": r for i, r in enumerate(self.rangers)
+                       if isinstance(r, HCSR04Emu)}
         self.pins = {"motor_in1": 0, "motor_in2": 0, "modem_pwrkey": 0}
         self.rtc = b""
         self.boot = Boot()
@@ -99,12 +115,14 @@ class VirtualBin:
         self.t_boot_ms = t_ms
         self.wdt_timeout_ms = None
         self.link_up = False
-        self.level.power_up(t_ms / 1000)
+        for r in self.rangers:
+            r.power_up(t_ms / 1000)
         self.world.power.load_w = 0.25
         self.modem.chip_boot(t_ms / 1000)   # its UART bytes are lost; it keeps running
         self.irq = {}
         info = {"t": t_ms, "reset": self.boot.reset, "wake": self.boot.wake,
-                "rtc": self.rtc.hex(), "mode": self.mode}
+                "rtc": self.rtc.hex(), "mode": self.mode,
+                "sensors": list(self.world.settings.sensors)}
         self.boot = Boot("hard", None)  # until a deep sleep or reset says otherwise
         return info
 
@@ -207,6 +225,9 @@ class VirtualBin:
                 if not self.modem.pwrkey(t, v):
                     raise Control("reset:brownout", t_ms)   # switching on sags the bus
                 self.pins[name] = v
+            elif name.startswith("trig") and v and not self.pins.get(name):
+                self.echoes.get("echo" + name[4:], self.level).trigger(t)
+                self.pins[name] = v
             elif name == "door_lock":
                 w.set_door_lock(t, v)
                 self.pins[name] = v
@@ -237,9 +258,18 @@ class VirtualBin:
             n = args[1] if op == "uart_read" else -1
             timeout_ms = args[-1]
             data, t_after = dev.read(t, n, timeout_ms / 1000)
-            if dev is self.level and data:
+            if data and dev is not self.modem:
                 self.truth.append((t_ms, w.true_fill_pct()))
             return max(t_ms, int(t_after * 1000)), data.hex()
+        if op == "pulse_us":    # machine.time_pulse_us on a trigger/echo sensor's echo pin
+            dev = self.echoes.get(args[0])
+            if dev is None:
+                raise Control(f"err:no echo pin {args[0]!r}")
+            w.advance(t)
+            us, t_after = dev.pulse_us(t, int(args[1]), int(args[2]))
+            if us > 0:
+                self.truth.append((t_ms, w.true_fill_pct()))
+            return max(t_ms, int(t_after * 1000)), us
         if op == "pin_irq":     # arm (trigger bits) or disarm (0) an input's interrupt
             w.advance(t)
             self.irq[args[0]] = int(args[1])

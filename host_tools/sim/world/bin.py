@@ -28,6 +28,7 @@ class WorldSettings:
     panel_tilt_deg: float = 20.0    # south-facing panel on the lid
     geometry: Geometry = field(default_factory=Geometry)
     scenario: str = "default"       # "sensing": see world/sensing.py
+    sensors: tuple = ("a02yyuw",)   # level sensors fitted: a02yyuw, maxbotix, hcsr04
     jam_every_days: float = 10.0    # mean time between obstructions the ram stalls on
     jam_persistent: bool = False    # True: jams never clear by backing off (a technician)
     door_force_prob: float | None = None   # per lock engagement (None: world/door.py)
