@@ -32,16 +32,16 @@ def fill_errors(sim, subscriber) -> list[float]:
     """|reported fill - true fill| for each delivered telemetry, the truth taken at the first
     sensor read of the wake the report describes."""
     errs = []
-    for m in subscriber.of_kind("telemetry"):
-        d = m.json()
-        b = sim.bins.get(m.bin_id)
-        if not d or b is None or d.get("fill") is None:
-            continue
+    for bin_id, b in sim.bins.items():
         truth = b.vbin.truth
         times = [t for t, _ in truth]
-        i = bisect.bisect_left(times, int(d["ts"]) * 1000)
-        if i < len(truth):
-            errs.append(abs(float(d["fill"]) - min(120.0, truth[i][1])))
+        for m in subscriber.of_kind("telemetry", bin_id):
+            d = m.json()
+            if not d or d.get("fill") is None:
+                continue
+            i = bisect.bisect_left(times, int(d["ts"]) * 1000)
+            if i < len(truth):
+                errs.append(abs(float(d["fill"]) - min(120.0, truth[i][1])))
     return errs
 
 

@@ -20,9 +20,9 @@ def _pct(mm: float, empty_mm: int, depth_mm: int) -> float:
 
 def _events(subscriber, bin_id: str, code: str) -> list[dict]:
     out = []
-    for m in subscriber.of_kind("event"):
+    for m in subscriber.of_kind("event", bin_id):
         d = m.json()
-        if m.bin_id == bin_id and d and d.get("ev") == code:
+        if d and d.get("ev") == code:
             out.append(d)
     return out
 
@@ -46,9 +46,9 @@ def figures(sim, subscriber) -> dict:
         times = [t for t, _ in truth]
         raw = v.level.raw_log
         raw_t = [t for t, _ in raw]
-        for m in subscriber.of_kind("telemetry"):
+        for m in subscriber.of_kind("telemetry", v.bin_id):
             d = m.json()
-            if m.bin_id != v.bin_id or not d or d.get("fill") is None:
+            if not d or d.get("fill") is None:
                 continue
             ts_ms = int(d["ts"]) * 1000
             i = bisect.bisect_left(times, ts_ms)

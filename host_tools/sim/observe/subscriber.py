@@ -21,15 +21,22 @@ class Message:
     retain: bool
 
     def json(self):
-        try:
-            return json.loads(self.payload)
-        except ValueError:
-            return None
+        """The payload parsed (once; a fleet report reads each message many times). Treat the
+        result as read-only."""
+        cached = self.__dict__.get("_parsed", self)
+        if cached is self:
+            try:
+                cached = json.loads(self.payload)
+            except ValueError:
+                cached = None
+            self.__dict__["_parsed"] = cached
+        return cached
 
 
 class Subscriber:
     def __init__(self, host: str, port: int, client_id: str = "sim-observer"):
         self.messages: list[Message] = []
+        self._index: dict[tuple[str, str | None], list[Message]] = {}
         self.counts: Counter = Counter()
         self.lock = threading.Lock()
         self._ready = threading.Event()
@@ -67,6 +74,8 @@ class Subscriber:
             self.messages.append(m)
             if not m.retain:
                 self.counts[m.kind] += 1
+                self._index.setdefault((m.kind, None), []).append(m)
+                self._index.setdefault((m.kind, m.bin_id), []).append(m)
         for f in self.listeners:
             f(m)
 
@@ -74,6 +83,7 @@ class Subscriber:
         with self.lock:
             return self.counts[kind]
 
-    def of_kind(self, kind: str) -> list[Message]:
+    def of_kind(self, kind: str, bin_id: str | None = None) -> list[Message]:
+        """Live (not retained) messages of a kind, of one bin or of all, in arrival order."""
         with self.lock:
-            return [m for m in self.messages if m.kind == kind and not m.retain]
+            return list(self._index.get((kind, bin_id), ()))
