@@ -16,6 +16,7 @@ from pathlib import Path
 
 from host_tools.broker import Broker
 from host_tools.sim.engine import SimConfig, Simulation
+from host_tools.sim.harness import drain as _drain
 from host_tools.sim.network.proxy import Proxy
 from host_tools.sim.observe.subscriber import Subscriber
 from host_tools.sim.report import build
@@ -159,17 +160,6 @@ def run(args) -> dict:
         if broker:
             broker.stop()
     return report
-
-
-def _drain(proxy, subscriber, timeout_s: float = 10.0) -> None:
-    """Wait until everything that went on the wire has reached the observer."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        with proxy.lock:
-            sent = proxy.stats.by_kind["telemetry"]
-        if subscriber.count("telemetry") >= sent:
-            return
-        time.sleep(0.05)
 
 
 def _interrupt_once(signum, frame):
