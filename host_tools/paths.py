@@ -12,18 +12,23 @@ FIRMWARE = ROOT / "firmware"
 BUILD = ROOT / "build"
 
 
-def micropython() -> str:
-    """The MicroPython unix port: $MICROPYTHON, else the one beside this Python, else PATH."""
-    exe = os.environ.get("MICROPYTHON")
+def venv_tool(name: str, env_var: str) -> str:
+    """A command of the toolchain: $env_var, else the one beside this Python, else PATH."""
+    exe = os.environ.get(env_var)
     if exe:
         return exe
-    here = Path(sys.executable).parent / "micropython"
+    here = Path(sys.executable).parent / name
     if here.exists():
         return str(here)
-    found = shutil.which("micropython")
+    found = shutil.which(name)
     if not found:
-        raise RuntimeError("micropython (unix port) not found: run `make setup` first")
+        raise RuntimeError(f"{name} not found: run `make setup` first")
     return found
+
+
+def micropython() -> str:
+    """The MicroPython unix port."""
+    return venv_tool("micropython", "MICROPYTHON")
 
 
 def micropypath(root: Path = ROOT) -> str:

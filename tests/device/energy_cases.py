@@ -5,6 +5,7 @@ import config
 import energy
 import power_policy as pp
 import state
+from fakes import FakeRTC
 
 
 class R:
@@ -12,20 +13,9 @@ class R:
         self.vbat_mv, self.vsolar_mv, self.fill = vbat_mv, vsolar_mv, fill
 
 
-class RTC:
-    def __init__(self):
-        self.mem = b""
-
-    def memory(self, data=None):
-        if data is None:
-            return self.mem
-        self.mem = bytes(data)
-        return None
-
-
 class Board:
     def __init__(self, cause="deepsleep", wake="timer"):
-        self.rtc = RTC()
+        self.rtc = FakeRTC()
         self.cause, self.wake = cause, wake
 
     def reset_cause(self):

@@ -94,3 +94,16 @@ class FakePin:
         if self.log is not None:
             self.log.append((self.name, self.v))
         return None
+
+
+class FakeRTC:
+    """RTC slow memory: kept across deep sleep."""
+
+    def __init__(self):
+        self.mem = b""
+
+    def memory(self, data=None):
+        if data is None:
+            return self.mem
+        self.mem = bytes(data)
+        return None

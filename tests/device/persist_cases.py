@@ -7,19 +7,8 @@ import check
 import config
 import fsutil
 import state
+from fakes import FakeRTC
 from outbox import Outbox
-
-
-class FakeRTC:
-    def __init__(self):
-        self.mem = b""
-
-    def memory(self, data=None):
-        if data is None:
-            return self.mem
-        self.mem = bytes(data)
-        return None
-
 
 # outbox: bounded, oldest dropped and counted, acked reports leave, survives a reload
 ob = Outbox(max_items=3)
