@@ -47,6 +47,16 @@ def parse_args(argv=None):
                         "and a knock-over on a seeded schedule (world/sensing.py); outages: "
                         "broker down for hours, modem hangs, registration denied, coverage "
                         "lost mid-publish (world/outages.py)")
+    p.add_argument("--dispatch", choices=["fixed", "threshold", "forecast"], default=None,
+                   help="crews dispatched from what the broker knows (host_tools/dispatch) "
+                        "instead of the world's own rounds: fixed (every bin every 2 days), "
+                        "threshold (last report at the threshold), forecast (the bins' own "
+                        "forecasts)")
+    p.add_argument("--threshold", type=float, default=80.0,
+                   help="dispatch threshold, %% fill (default 80)")
+    p.add_argument("--fleet", choices=["uniform", "field"], default="uniform",
+                   help="uniform: every bin gets the same waste; field: most bins fill in "
+                        "days, a few busy ones in hours (world/waste.py FIELD_*)")
     p.add_argument("--lat", type=float, default=37.7, help="latitude, degrees (default 37.7)")
     p.add_argument("--panel-w", type=float, default=20.0, help="solar panel watts (default 20)")
     p.add_argument("--panel-tilt", type=float, default=20.0,
@@ -104,6 +114,10 @@ def run(args) -> dict:
     cfg.settings.lat, cfg.settings.panel_w = args.lat, args.panel_w
     cfg.settings.panel_tilt_deg, cfg.settings.battery_ah = args.panel_tilt, args.battery_ah
     cfg.settings.scenario = args.scenario
+    cfg.settings.fleet = getattr(args, "fleet", "uniform")
+    dispatch = getattr(args, "dispatch", None)
+    if dispatch:
+        cfg.settings.crew = "visits"
     cfg.settings.sensors = tuple(s.strip() for s in args.sensors.split(",") if s.strip())
     for s in cfg.settings.sensors:
         if s not in ("a02yyuw", "maxbotix", "hcsr04"):
@@ -130,6 +144,12 @@ def run(args) -> dict:
 
             Commander(subscriber, args.commands_every)
         sim = Simulation(cfg, proxy, upstream[1])   # each bin gets its path in the proxy
+        if dispatch:
+            from host_tools.dispatch import CrewSettings
+            from host_tools.sim.crew import Crew
+
+            sim.set_hook(Crew(dispatch, list(sim.bins), subscriber, proxy,
+                              CrewSettings(threshold_pct=args.threshold)))
         if args.live:
             from host_tools.sim.live import LiveView
 

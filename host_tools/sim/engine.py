@@ -109,6 +109,10 @@ class Simulation:
         self._dirty = True
         self._stop_requested = False
         self.stopping = False
+        # an outside actor at given virtual times (a dispatched crew): every bin is asleep
+        # up to that time, none has woken after it; hook.next_ms(t) / hook(sim, t_ms)
+        self.hook = None
+        self._hook_ms: int | None = None
         cfg.workdir.mkdir(parents=True, exist_ok=True)
         for i in range(cfg.bins):
             bin_id = f"bin-{i + 1:04d}"
@@ -326,11 +330,37 @@ class Simulation:
             return float("inf")
         return self.start_ms + (time.monotonic() - self.wall_start) * self.cfg.speed * 1000
 
+    def set_hook(self, hook) -> None:
+        """hook(sim, t_ms) runs at the virtual times hook.next_ms(after_ms) gives (None:
+        no more), with every bin asleep and no wake at or after t_ms started yet."""
+        self.hook = hook
+        self._hook_ms = hook.next_ms(self.start_ms - 1)
+
+    def _hook_due(self) -> bool:
+        return (self._hook_ms is not None and self._hook_ms < self.end_ms
+                and self._hook_ms <= self._paced_limit_ms())
+
     def _schedule(self) -> None:
-        active = [b for b in self.bins.values()
-                  if b.status in ("awake", "starting", "exiting", "resetting")]
+        while True:
+            active = [b for b in self.bins.values()
+                      if b.status in ("awake", "starting", "exiting", "resetting")]
+            if not active and self._hook_due() and all(
+                    b.wake_ms >= self._hook_ms for b in self.bins.values()
+                    if b.status == "sleeping"):
+                t_hook = self._hook_ms
+                self.hook(self, t_hook)
+                self._hook_ms = self.hook.next_ms(t_hook)
+            started = self._wake_due(active)
+            if started or active or not self._hook_due():
+                return
+
+    def _wake_due(self, active: list) -> int:
+        """Wakes the sleepers that are due; returns how many."""
+        started = 0
         behind = min((b.t_ms for b in active), default=float("inf"))
         limit = self._paced_limit_ms()
+        if self._hook_ms is not None and self._hook_ms < self.end_ms:
+            limit = min(limit, self._hook_ms - 1)   # wakes at the hook's time wait for it
         due = min(behind, limit)
         # only the sleepers that may wake now are sorted (a fleet has thousands asleep)
         sleepers = sorted((b for b in self.bins.values()
@@ -343,6 +373,7 @@ class Simulation:
                 self._finish(b)
                 continue
             b.status = "starting"
+            started += 1
             b.t_ms = b.wake_ms
             if b.deferred:
                 b.deferred = False
@@ -350,6 +381,7 @@ class Simulation:
             elif b.proc is None and not self.cfg.external:
                 self._spawn(b)
             behind = min(behind, b.wake_ms)
+        return started
 
     def _finish(self, b: BinState) -> None:
         b.vbin.world.advance(self.end_ms / 1000)

@@ -3,6 +3,7 @@ that empties it. Knows physics, not firmware."""
 
 from __future__ import annotations
 
+import heapq
 import random
 from dataclasses import dataclass, field
 
@@ -11,12 +12,13 @@ from host_tools.sim.world.door import Door
 from host_tools.sim.world.motor import Jam, Ram
 from host_tools.sim.world.power import Power
 from host_tools.sim.world.sensing import SensingScenario
-from host_tools.sim.world.waste import Geometry, Waste
+from host_tools.sim.world.waste import Geometry, Waste, field_litres_per_day
 
 COLLECT_HOURS = (5, 10, 14, 19)     # the crew's rounds, local time
 COLLECT_ABOVE_PCT = 85.0    # the crew always empties a bin it finds at least this full...
 COLLECT_PACKED_PCT = 78.0   # ...and one whose packed waste would pass this by its next round
 COLLECT_MARGIN = 1.25       # the crew plans for a busier than usual spell
+FULL_LINE_PCT = 85.0        # true crossings of this fill are kept (forecasts are judged on it)
 
 
 @dataclass
@@ -32,6 +34,9 @@ class WorldSettings:
     jam_every_days: float = 10.0    # mean time between obstructions the ram stalls on
     jam_persistent: bool = False    # True: jams never clear by backing off (a technician)
     door_force_prob: float | None = None   # per lock engagement (None: world/door.py)
+    fleet: str = "uniform"          # "field": each bin its own volume (waste.py FIELD_*)
+    crew: str = "rounds"            # "rounds": the world's own crew; "visits": only the
+                                    # visits scheduled with visit() (a dispatched crew)
 
 
 class BinWorld:
@@ -39,7 +44,9 @@ class BinWorld:
         self.settings = settings
         self.geo = settings.geometry
         tag = f"{seed}:{index}"
-        self.waste = Waste(random.Random(f"{tag}:deposits"), self.geo, settings.litres_per_day)
+        litres = field_litres_per_day(seed, index) if settings.fleet == "field" \
+            else settings.litres_per_day
+        self.waste = Waste(random.Random(f"{tag}:deposits"), self.geo, litres)
         self.climate = Climate(str(seed), start_s)
         self.sensing = SensingScenario(seed, index, start_s) \
             if settings.scenario == "sensing" else None
@@ -51,7 +58,9 @@ class BinWorld:
         self.ram.t = start_s
         self.power.advance(start_s)
         self._next_dep = self.waste.next_deposit(start_s)
-        self._next_collect = self._collect_after(start_s)
+        self._next_collect = self._collect_after(start_s) if settings.crew == "rounds" \
+            else float("inf")
+        self._visits: list[float] = []     # a dispatched crew's arrival times (a heap)
         self.door_windows: list[tuple[float, float]] = []
         self.door = Door(random.Random(f"{tag}:door"), self.door_windows)
         if settings.door_force_prob is not None:
@@ -61,6 +70,7 @@ class BinWorld:
         self.collections: list[tuple[float, float]] = []   # (time, true fill before)
         self.overflow_s = 0.0
         self.overflow_starts: list[float] = []   # times the true fill passed 100 %
+        self.full_starts: list[float] = []       # times it passed FULL_LINE_PCT
 
     @staticmethod
     def _collect_after(t: float) -> float:
@@ -78,7 +88,8 @@ class BinWorld:
         while True:
             dep_t, litres = self._next_dep
             forced = self.door.forced_at if self.door.forced_at is not None else float("inf")
-            nxt = min(dep_t, self._next_collect, forced, self._next_jam)
+            visit = self._visits[0] if self._visits else float("inf")
+            nxt = min(dep_t, self._next_collect, forced, self._next_jam, visit)
             if nxt > t:
                 break
             self._step_to(nxt)
@@ -92,6 +103,9 @@ class BinWorld:
                 self.door.force(nxt, 2.0 + self.noise.random() * 6.0)
             elif nxt == self._next_jam:
                 self._jam(nxt)
+            elif nxt == visit:
+                heapq.heappop(self._visits)
+                self._visited(nxt)
             else:
                 self._collect(nxt)
                 self._next_collect = self._collect_after(nxt)
@@ -102,6 +116,8 @@ class BinWorld:
         self.waste.add(litres)
         if was <= 100.0 < self.waste.fill_pct():
             self.overflow_starts.append(t)
+        if was < FULL_LINE_PCT <= self.waste.fill_pct():
+            self.full_starts.append(t)
         dur = 2.0 + self.noise.random() * 6.0
         self.door_windows.append((t, t + dur))
 
@@ -130,6 +146,19 @@ class BinWorld:
             self.collections.append((t, fill))
             w.empty()
             self.ram.clear_jam(t)
+
+    def visit(self, t: float) -> None:
+        """A dispatched crew arrives at time t and empties the bin (a time already past is
+        taken as now)."""
+        heapq.heappush(self._visits, max(t, self.t))
+
+    def _visited(self, t: float) -> None:
+        if not self.ram.at_home(t):     # the crew waits for the ram to park
+            heapq.heappush(self._visits, t + 60.0)
+            return
+        self.collections.append((t, self.waste.fill_pct()))
+        self.waste.empty()
+        self.ram.clear_jam(t)
 
     def set_door_lock(self, t: float, v: int) -> None:
         """The firmware drives the door lock; unlocking lets waiting users deposit."""

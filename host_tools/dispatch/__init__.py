@@ -1,0 +1,237 @@
+"""Crew dispatch: which bins a crew empties on its next route, and in which order.
+
+A dispatcher knows what an operator knows: what the broker delivered (each bin's retained
+state, telemetry and events, as `host_tools.binview.BinView`), the site register (where the
+bins stand), and its own crews' past visits. It never sees inside a bin.
+
+Policies:
+  fixed      every bin every `every_days` days, whatever its fill (today's common practice)
+  threshold  bins whose last reported fill is at or above `threshold_pct`
+  forecast   bins forecast (from their own `fcst`, through `host_tools.plan.eta_for`) to be
+             past `threshold_pct` when the crew gets there, or to pass `guard_pct` before
+             the next route gets there
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import math
+from dataclasses import dataclass, field
+
+from host_tools.binview import BinView
+from host_tools.plan import eta_for
+
+POLICIES = ("fixed", "threshold", "forecast")
+LOCAL = dt.timezone(dt.timedelta(hours=9))   # the site's local time (Korea)
+
+
+@dataclass
+class CrewSettings:
+    route_start_h: int = 4           # crews collect 04:00-13:00 local time...
+    route_end_h: int = 13
+    sunday_end_h: int = 8            # ...and only until 08:00 on Sundays
+    bins_per_crew: int = 60          # crews on duty: one per this many bins (at least one)
+    sunday_crews_share: float = 0.5  # fewer crews on Sundays (at least one)
+    truck_stops: int = 60            # one truck's body holds this many bins' waste a day
+    service_min: float = 6.0         # at each bin: unlock, swap the liner, log
+    speed_kmh: float = 25.0          # town traffic
+    road_factor: float = 1.3         # road distance / straight line
+    area_km: float = 5.0             # the bins stand in a square this wide, depot at the centre
+    threshold_pct: float = 80.0      # worth a trip at this fill (below it: premature)
+    guard_pct: float = 95.0          # forecast policy: never let a bin pass this unvisited
+    every_days: int = 2              # fixed policy
+    silent_h: float = 48.0           # a bin not heard from this long is checked
+
+
+@dataclass
+class Visit:
+    bin_id: str
+    crew: int
+    at: float            # arrival time, Unix seconds
+    km: float            # driven to get there
+    why: str
+
+
+@dataclass
+class Route:
+    day_start: float                     # route start, Unix seconds
+    visits: list[Visit] = field(default_factory=list)
+    deferred: list[str] = field(default_factory=list)   # chosen, but no crew time left
+    km: float = 0.0                      # including the drives back to the depot
+    crew_minutes: float = 0.0
+
+
+def position(bin_id: str, area_km: float) -> tuple[float, float]:
+    """Where a bin stands (km from the depot): the site register, here a stable spread by
+    its id."""
+    h = hashlib.sha256(bin_id.encode()).digest()
+    x = int.from_bytes(h[:4], "big") / 2 ** 32
+    y = int.from_bytes(h[4:8], "big") / 2 ** 32
+    return (x - 0.5) * area_km, (y - 0.5) * area_km
+
+
+def route_start(t: float, cs: CrewSettings) -> float:
+    """The first route start at or after t."""
+    d = dt.datetime.fromtimestamp(t, LOCAL)
+    s = d.replace(hour=cs.route_start_h, minute=0, second=0, microsecond=0)
+    if s.timestamp() < t:
+        s += dt.timedelta(days=1)
+    return s.timestamp()
+
+
+def _window(start: float, cs: CrewSettings) -> tuple[float, bool]:
+    """(end of the route window, whether it is a Sunday) for the route starting at start."""
+    sunday = dt.datetime.fromtimestamp(start, LOCAL).weekday() == 6
+    end_h = cs.sunday_end_h if sunday else cs.route_end_h
+    return start + (end_h - cs.route_start_h) * 3600, sunday
+
+
+class Dispatcher:
+    """Plans each route from broker knowledge. `views` are the latest BinViews; `bins`
+    lists the fleet (the site register)."""
+
+    def __init__(self, policy: str, bins: list[str], cs: CrewSettings | None = None):
+        if policy not in POLICIES:
+            raise ValueError(f"unknown dispatch policy {policy!r} ({', '.join(POLICIES)})")
+        self.policy = policy
+        self.bins = sorted(bins)
+        self.cs = cs or CrewSettings()
+        self.pos = {b: position(b, self.cs.area_km) for b in self.bins}
+        self.last_visit: dict[str, float] = {}
+        self.first_route: float | None = None
+        n = max(1, math.ceil(len(self.bins) / self.cs.bins_per_crew))
+        self.crews = n
+        self.sunday_crews = max(1, int(n * self.cs.sunday_crews_share))
+
+    # choosing -----------------------------------------------------------------------------
+    def _known_fill(self, v: BinView | None, b: str) -> tuple[float | None, BinView | None]:
+        """The bin's last reported fill, or 0 if the crew emptied it since that report."""
+        visited = self.last_visit.get(b)
+        if v is None or v.fill is None or v.fill_ts is None:
+            return (0.0 if visited is not None else None), None
+        if visited is not None and v.fill_ts < visited:
+            return 0.0, None     # emptied since: its old forecast is void too
+        return v.fill, v
+
+    def choose(self, views: dict[str, BinView], start: float, next_start: float) \
+            -> list[tuple[float, str, str]]:
+        """(urgency, bin, why) for the bins to empty on the route starting at `start`; a
+        lower urgency value goes first when the crews cannot reach every bin."""
+        cs = self.cs
+        end, _ = _window(start, cs)
+        arrive = (start + end) / 2                 # when the crew is likely there
+        arrive_next = next_start + (end - start) / 2
+        out = []
+        for i, b in enumerate(self.bins):
+            v = views.get(b)
+            if self.policy == "fixed":
+                last = self.last_visit.get(b)
+                if last is None:   # the first rounds are staggered over the fleet
+                    due = (self._route_index(start) + i) % cs.every_days == 0
+                    age = float(i % cs.every_days)
+                else:
+                    age = (start - last) / 86400
+                    due = age >= cs.every_days - 0.5
+                if due:
+                    out.append((-age, b, f"every {cs.every_days} days"))
+                continue
+            fill, fv = self._known_fill(v, b)
+            heard = max(v.last_seen or 0.0, v.fill_ts or 0.0) if v else 0.0
+            silent = start - max(heard, self.last_visit.get(b, 0.0)) > cs.silent_h * 3600
+            if silent:
+                out.append((start, b, "silent"))
+                continue
+            if fill is None:
+                continue
+            if self.policy == "threshold":
+                if fill >= cs.threshold_pct:
+                    out.append((-fill, b, f"at {fill:.0f} %"))
+                continue
+            # forecast
+            if fill >= cs.threshold_pct:
+                out.append((start, b, f"at {fill:.0f} %"))
+                continue
+            if fv is None:
+                continue
+            eta_t = eta_for(fv, cs.threshold_pct)
+            eta_g = eta_for(fv, cs.guard_pct)
+            if eta_t is not None and eta_t <= arrive:
+                out.append((eta_t, b, f"forecast {cs.threshold_pct:g} % by the visit"))
+            elif eta_g is not None and eta_g <= arrive_next:
+                out.append((eta_g, b, f"forecast {cs.guard_pct:g} % before the next route"))
+        out.sort()
+        return out
+
+    def _route_index(self, start: float) -> int:
+        if self.first_route is None:
+            self.first_route = start
+        return round((start - self.first_route) / 86400)
+
+    # routing ------------------------------------------------------------------------------
+    def _drive_min(self, a: tuple[float, float], b: tuple[float, float]) -> tuple[float, float]:
+        km = math.dist(a, b) * self.cs.road_factor
+        return km, km / self.cs.speed_kmh * 60
+
+    def _routes(self, chosen: list[str], start: float) -> tuple[list[Visit], list[str], float,
+                                                                float]:
+        """Nearest-neighbour routes from the depot, one crew after another, each back at the
+        depot by the end of the window. Returns visits, bins left over, km, crew minutes."""
+        cs = self.cs
+        end, sunday = _window(start, cs)
+        crews = self.sunday_crews if sunday else self.crews
+        left = list(chosen)
+        visits: list[Visit] = []
+        km_total = minutes = 0.0
+        for crew in range(crews):
+            here, t, n = (0.0, 0.0), start, 0
+            while left and n < cs.truck_stops:
+                nxt = min(left, key=lambda b: (math.dist(here, self.pos[b]), b))
+                km, drive = self._drive_min(here, self.pos[nxt])
+                back_km, back = self._drive_min(self.pos[nxt], (0.0, 0.0))
+                arrive = t + drive * 60
+                if arrive + (cs.service_min + back) * 60 > end:
+                    break
+                visits.append(Visit(nxt, crew, arrive, round(km, 3), ""))
+                km_total += km
+                t = arrive + cs.service_min * 60
+                here = self.pos[nxt]
+                left.remove(nxt)
+                n += 1
+            if n:
+                back_km, back = self._drive_min(here, (0.0, 0.0))
+                km_total += back_km
+                minutes += (t - start) / 60 + back
+        return visits, left, km_total, minutes
+
+    def plan(self, views: dict[str, BinView], start: float, next_start: float) -> Route:
+        """The route starting at `start`: the chosen bins, the most urgent kept when the
+        crews' time or trucks cannot take them all."""
+        chosen = self.choose(views, start, next_start)
+        why = {b: w for _, b, w in chosen}
+        keep = [b for _, b, _ in chosen]
+        dropped: list[str] = []
+        while True:
+            visits, left, km, minutes = self._routes(keep, start)
+            if not left:
+                break
+            dropped.append(keep.pop())      # the least urgent waits for the next route
+        for v in visits:
+            v.why = why[v.bin_id]
+            self.last_visit[v.bin_id] = v.at
+        return Route(start, visits, dropped, round(km, 3), round(minutes, 1))
+
+
+def views_from(messages, upto: float, views: dict[str, BinView] | None = None) \
+        -> dict[str, BinView]:
+    """Fold broker messages (objects with bin_id, kind and json()) into BinViews, keeping
+    only what was known by `upto` (Unix seconds)."""
+    views = {} if views is None else views
+    for m in messages:
+        d = m.json()
+        if not isinstance(d, dict) or m.kind not in ("state", "telemetry", "event"):
+            continue
+        if (d.get("ts") or 0) > upto:
+            continue
+        views.setdefault(m.bin_id, BinView(m.bin_id)).update(m.kind, d, upto)
+    return views
