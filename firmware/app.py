@@ -9,6 +9,7 @@ import fillwatch
 import fsutil
 import logring
 import netwatch
+import ota
 import power_policy
 import report
 import safemode
@@ -110,7 +111,7 @@ def run_cycle(board, force_report=False):
 
     # report
     if force_report or decide.report_due(now, r.fill, st, cfg) \
-            or power_policy.session_wanted(events, st):
+            or power_policy.session_wanted(events, st) or ota.busy():   # a download, a trial
         st["seq"] += 1
         outbox.put("telemetry", report.telemetry(r, st, VERSION, fcst))
         st["last_report"] = now

@@ -16,8 +16,9 @@ from micropython import const
 BACKUP = "config.bak"
 _MAX_PENDING = const(8)
 _ID_MAX = const(32)
-_CMDS = ("compact", "reset_fault", "lockout", "unlock", "report_now", "reboot", "calibrate")
-_CMD_FIELDS = ("id", "cmd", "empty_mm", "depth_mm")
+_CMDS = ("compact", "reset_fault", "lockout", "unlock", "report_now", "reboot", "calibrate",
+         "ota")
+_CMD_FIELDS = ("id", "cmd", "empty_mm", "depth_mm", "bundle")
 _NET_KEYS = ("broker_host", "broker_port")
 
 
@@ -108,7 +109,16 @@ class Downlink:
             raise BadMessage("unknown command %r" % (name,))
         if name != "calibrate" and ("empty_mm" in d or "depth_mm" in d):
             raise BadMessage("%s takes no arguments" % name)
+        if (name == "ota") != ("bundle" in d):
+            raise BadMessage("ota needs a bundle; only ota takes one")
         st = self._st
+        if name == "ota":    # the bundle's signature is checked when it is fetched (ota.py)
+            import ota
+
+            ok, res = ota.start(d["bundle"])
+            if not ok:
+                raise BadMessage(res)
+            return ok, res
         if name == "report_now":
             st["last_report"] = 0          # MaxTime has passed: the next wake reports
             return True, "report at the next wake"

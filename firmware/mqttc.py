@@ -198,12 +198,24 @@ class Session:
         pre = TOPIC % (self.device_id, "")
         self.on_message(t[len(pre):] if t.startswith(pre) else t, msg)
 
-    def subscribe(self, suffix):
-        self._client.subscribe(self.topic(suffix), qos=1)
+    def subscribe(self, suffix, qos=1):
+        self._client.subscribe(self.topic(suffix), qos=qos)
 
-    def publish(self, suffix, payload, retain=False):
+    def publish(self, suffix, payload, retain=False, qos=1):
         """QoS 1: returns once the broker's PUBACK arrived (raises on timeout/link loss)."""
-        self._client.publish(self.topic(suffix), payload, retain=retain, qos=1)
+        self._client.publish(self.topic(suffix), payload, retain=retain, qos=qos)
+
+    def poll(self, max_in=None):
+        """Read one incoming packet, waiting at most the socket timeout (raises OSError
+        then); a PUBLISH goes to on_message. max_in raises the size limit for this read
+        (update chunks)."""
+        c = self._client
+        if max_in is not None:
+            c.max_in = max_in
+        try:
+            return c.wait_msg()
+        finally:
+            c.max_in = _Client.max_in
 
     def sync(self, rounds=3):
         """Ping and read until the PINGRESP: everything the broker queued for this bin before

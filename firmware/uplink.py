@@ -75,8 +75,15 @@ def deliver(board, cfg, ident, outbox, status, log, st=None, urgent=False):
                 break
         sess.sync()
         dl.process(sess.publish)
+        if st:    # not from safe mode: updates (firmware/ota.py)
+            import ota
+
+            ota.session(sess, st, board, status.get("fw"), log, outbox, sent, now)
+            dl.process(sess.publish)    # commands that came in meanwhile
         status["st"] = "asleep"
         sess.publish("state", json.dumps(status), retain=True)
+        if dl.pending:    # a command that came while the state went out: acked, not lost
+            dl.process(sess.publish)
     except Exception as e:  # link loss, broker refusal, timeout: keep the rest queued
         log("report: %d sent, then %s: %r" % (sent, type(e).__name__, e))
         _failed(m, now)

@@ -67,6 +67,15 @@ def provisioning(args) -> dict[str, bytes]:
              "config.json": json.dumps(changes).encode()}
     if getattr(args, "ca", None):
         files["ca.der"] = _ca_der(Path(args.ca))
+    if getattr(args, "ota_pub", None):
+        try:
+            pub = Path(args.ota_pub).read_bytes()
+        except OSError as e:
+            raise DeviceError(f"--ota-pub {args.ota_pub}: {e}") from None
+        if len(pub) != 32:
+            raise DeviceError(f"--ota-pub {args.ota_pub}: not an Ed25519 public key "
+                              "(32 bytes; python -m host_tools.ota keygen makes one)")
+        files["ota_pub.bin"] = pub
     return files
 
 
@@ -156,6 +165,10 @@ def deploy(args) -> int:
             dev.remove(p)
             print(f"        {p:<36}            removed (stale)")
 
+        if dev.hashes(["slot.json"]).get("slot.json"):
+            dev.remove("slot.json")    # the firmware/ just deployed runs, not an update slot
+            print("        slot.json                               removed (update slot off)")
+
         final = dev.hashes([i.device_path for i in items])
         bad = [i.device_path for i in items if final.get(i.device_path) != i.sha256]
         if bad:
@@ -196,6 +209,8 @@ def parse_args(argv=None):
     p.add_argument("--apn", help="LTE access point name")
     p.add_argument("--ca", help="broker CA certificate (PEM or DER): the bin talks TLS and "
                    "checks the broker against it (written as ca.der)")
+    p.add_argument("--ota-pub", help="public key that update bundles must be signed with "
+                   "(from python -m host_tools.ota keygen; written as ota_pub.bin)")
     p.add_argument("--set", action="append", metavar="KEY=VALUE",
                    help="config value (validated like a remote config); repeatable")
     p.add_argument("--source", action="store_true", help="copy .py sources, no mpy-cross")

@@ -104,6 +104,7 @@ class Simulation:
         self.sel.register(self.lsock, selectors.EVENT_READ, None)
         self.addr = self.lsock.getsockname()
         self.bins: dict[str, BinState] = {}
+        self.boot_watchers: list = []   # f(bin state, t_ms) at every boot (ota_report.py)
         self.wall_start = 0.0
         self.requests = 0
         self._dirty = True
@@ -263,6 +264,8 @@ class Simulation:
             b.status = "awake"
             t_ms = max(t_ms, b.wake_ms)
             b.t_ms = t_ms
+            for f in self.boot_watchers:
+                f(b, t_ms)
             self._send(conn, t_ms, b.vbin.on_boot(t_ms))
             return
         b.t_ms = max(b.t_ms, t_ms)

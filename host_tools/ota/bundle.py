@@ -1,0 +1,140 @@
+"""Update bundles: the firmware compiled like a deploy (mpy-cross -O2), listed in a manifest
+(version, each file's size and sha256, minimum battery, downgrade permission) that is signed
+with Ed25519. Layout, all integers big-endian:
+
+    b"BOTA1"  u16 manifest length  u8 signature length  manifest  signature  file data...
+
+The files follow each other in manifest order; a bin fetches byte ranges of this one file.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import subprocess
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from host_tools.deploy.build import SIM_ONLY, mpy_cross
+from host_tools.ota import ed25519
+from host_tools.paths import FIRMWARE
+
+MAGIC = b"BOTA1"
+HEADER = len(MAGIC) + 3
+MANIFEST_MAX = 8192          # the bin refuses a longer manifest (it holds it in RAM)
+NAME_RE = re.compile(r"^[A-Za-z0-9._-]{1,32}$")
+VERSION_RE = re.compile(r"^\d{1,4}\.\d{1,4}\.\d{1,4}$")
+_VERSION_LINE = re.compile(r'^VERSION = "[^"]*"$', re.M)
+
+
+@dataclass
+class Bundle:
+    manifest: dict
+    manifest_bytes: bytes
+    signature: bytes
+    payload: bytes
+
+    def to_bytes(self) -> bytes:
+        m, s = self.manifest_bytes, self.signature
+        return MAGIC + len(m).to_bytes(2, "big") + bytes([len(s)]) + m + s + self.payload
+
+
+def parse(data: bytes) -> Bundle:
+    if data[:len(MAGIC)] != MAGIC:
+        raise ValueError("not an update bundle (bad magic)")
+    n = int.from_bytes(data[5:7], "big")
+    ns = data[7]
+    m = data[HEADER:HEADER + n]
+    s = data[HEADER + n:HEADER + n + ns]
+    return Bundle(json.loads(m), m, s, data[HEADER + n + ns:])
+
+
+def _mpy(rel: str, text: str, tmp: Path) -> bytes:
+    src = tmp / "src" / rel
+    src.parent.mkdir(parents=True, exist_ok=True)
+    src.write_text(text)
+    dst = tmp / "out.mpy"
+    r = subprocess.run([mpy_cross(), "-O2", "-o", str(dst), "-s", rel, str(src)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(f"mpy-cross failed on {rel}:\n{r.stderr.strip()}")
+    return dst.read_bytes()
+
+
+def stamp(app_text: str, version: str) -> str:
+    """app.py with its VERSION set to the bundle's version (what the bin reports as fw)."""
+    text, n = _VERSION_LINE.subn(f'VERSION = "{version}"', app_text)
+    if n != 1:
+        raise RuntimeError('app.py: no single VERSION = "..." line to stamp')
+    return text
+
+
+def compile_tree(src: Path = FIRMWARE, platform: str = "esp32") -> dict[str, bytes]:
+    """Every module of a firmware/ tree compiled like a deploy (mpy-cross -O2), by the path
+    inside the slot (app.py is compiled again, stamped, by build())."""
+    out = {}
+    src = Path(src)
+    with tempfile.TemporaryDirectory(prefix="ota-build-") as tmp:
+        for py in sorted(src.rglob("*.py")):
+            rel = py.relative_to(src).as_posix()
+            if platform != "linux" and rel in SIM_ONLY:
+                continue
+            out[rel[:-3] + ".mpy"] = _mpy(rel, py.read_text(), Path(tmp))
+    return out
+
+
+def build(seed: bytes | None, version: str, src: Path = FIRMWARE, platform: str = "esp32",
+          min_soc: int = 30, allow_downgrade: bool = False,
+          compiled: dict[str, bytes] | None = None, app_text: str | None = None) -> Bundle:
+    """Compile src (a firmware/ tree) and sign its manifest with seed (None: unsigned, for
+    tests of the bin's refusal). compiled: the tree already compiled (compile_tree) to reuse;
+    app_text: the app.py source to use instead of src's."""
+    if not VERSION_RE.match(version):
+        raise ValueError(f"version {version!r}: expected MAJOR.MINOR.PATCH, e.g. 1.4.0")
+    if not 0 <= min_soc <= 100:
+        raise ValueError(f"min_soc {min_soc}: expected 0..100 (% battery charge)")
+    files = dict(compiled) if compiled is not None else compile_tree(src, platform)
+    text = app_text if app_text is not None else (Path(src) / "app.py").read_text()
+    with tempfile.TemporaryDirectory(prefix="ota-build-") as tmp:
+        files["app.mpy"] = _mpy("app.py", stamp(text, version), Path(tmp))
+    entries, payload = [], bytearray()
+    for rel in sorted(files):
+        data = files[rel]
+        entries.append([rel, len(data), hashlib.sha256(data).hexdigest()])
+        payload += data
+    manifest = {"v": version, "min_soc": min_soc, "allow_downgrade": bool(allow_downgrade),
+                "platform": platform, "files": entries}
+    mb = json.dumps(manifest, separators=(",", ":")).encode()
+    if len(mb) > MANIFEST_MAX:
+        raise RuntimeError(f"manifest of {len(mb)} bytes: the bin takes {MANIFEST_MAX} at most")
+    sig = ed25519.sign(seed, mb) if seed is not None else b""
+    return Bundle(manifest, mb, sig, bytes(payload))
+
+
+def read_key(path: Path) -> bytes:
+    """A private key written by `keygen`: 64 hex digits."""
+    text = Path(path).read_text().strip()
+    try:
+        seed = bytes.fromhex(text)
+    except ValueError:
+        seed = b""
+    if len(seed) != 32:
+        raise ValueError(f"{path}: not an update signing key (64 hex digits expected)")
+    return seed
+
+
+def keygen(folder: Path, name: str = "ota") -> tuple[Path, Path]:
+    """Write <name>.key (private, mode 0600, never commit it) and <name>_pub.bin (32 bytes,
+    provisioned on every bin)."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    key, pub = folder / f"{name}.key", folder / f"{name}_pub.bin"
+    if key.exists():
+        raise FileExistsError(f"{key} exists: refusing to overwrite a signing key")
+    seed, public = ed25519.generate()
+    key.touch(mode=0o600)
+    key.write_text(seed.hex() + "\n")
+    pub.write_bytes(public)
+    return key, pub
