@@ -39,11 +39,12 @@ else:   # ahead of everything else: the slot's modules shadow the factory's
 
 import board  # noqa: E402
 
-board.load().safe_state()
+_bm = board.load()
+_bm.safe_state()
 
 try:
     import safemode  # noqa: E402
 
-    safemode.on_boot()
+    safemode.on_boot(_bm.boot_cause())
 except Exception as _e:  # a broken flash must not keep the bin from booting
     sys.print_exception(_e)

@@ -48,6 +48,33 @@ def _remember(st, ts, fill):
             del h[0]
 
 
+def _queue(st, outbox, reports):
+    """The wake's reports go to flash with the state that made them: first the state (the
+    sequence number, alert latches, and these reports) in one atomic write, then the reports
+    as one outbox batch tagged with that state's gen. A power cut in between is mended by
+    the next wake (_requeue): no report is lost, none is queued twice, none made anew."""
+    if not reports:
+        return
+    tag = st["gen"] + 1
+    st["out"] = [tag, reports]
+    state.commit(st)
+    outbox.put_batch(reports, tag)
+    st["out"] = None
+
+
+def _requeue(st, outbox):
+    out = st["out"]
+    st["out"] = None
+    if not isinstance(out, list) or len(out) != 2 or not isinstance(out[0], int) \
+            or not isinstance(out[1], list) or out[0] <= outbox.tag:
+        return
+    try:
+        outbox.put_batch([(k, p) for k, p in out[1]], out[0])
+        log("outbox: %d reports queued again after a power cut" % len(out[1]))
+    except (TypeError, ValueError) as e:
+        log("outbox: the reports kept in the state are unreadable: %s" % e)
+
+
 def run_cycle(board, force_report=False):
     clock = board.clock
     t_wake = clock.ticks_ms()
@@ -59,6 +86,7 @@ def run_cycle(board, force_report=False):
     st = state.load(board.rtc)
     st["boots"] += 1
     outbox = Outbox()
+    _requeue(st, outbox)
     events = []
     cause = power_policy.boot_cause(board, st)   # brown-outs recognised
     if cause not in ("deepsleep", "power_on"):
@@ -110,14 +138,17 @@ def run_cycle(board, force_report=False):
     sleep_s = power_policy.next_wake_s(st, cfg, now, fcst)
 
     # report
+    reports = []
     if force_report or decide.report_due(now, r.fill, st, cfg) \
             or power_policy.session_wanted(events, st) or ota.busy():   # a download, a trial
         st["seq"] += 1
-        outbox.put("telemetry", report.telemetry(r, st, VERSION, fcst))
+        st["dropped"] = outbox.dropped
+        reports.append(("telemetry", report.telemetry(r, st, VERSION, fcst)))
         st["last_report"] = now
         st["last_fill"] = r.fill
     for code, detail in events:
-        outbox.put("event", report.event(now, code, detail))
+        reports.append(("event", report.event(now, code, detail)))
+    _queue(st, outbox, reports)
     st["dropped"] = outbox.dropped
     if len(outbox) and (st["last_report"] == now) \
             and power_policy.may_transmit(board, st, r, events):
@@ -127,7 +158,9 @@ def run_cycle(board, force_report=False):
         board.wdt.feed()   # a cold attach and the session can take a minute
         t_tx = clock.ticks_ms()
         report.deliver(board, cfg, ident, outbox, status, log, st, bool(events))
-        netwatch.note(board.link, st, outbox, now)   # modem faults as events, the signal
+        late = []
+        netwatch.note(board.link, st, late, now)   # modem faults as events, the signal
+        _queue(st, outbox, late)
         if st.pop("reboot", 0):
             sleep_s = 1   # a remote reboot: deep sleep resets the chip
         power_policy.note_modem(clock.ticks_diff(clock.ticks_ms(), t_tx))

@@ -11,6 +11,7 @@ from binascii import crc32
 import compaction
 import config
 import fsutil
+import state
 from micropython import const
 
 BACKUP = "config.bak"
@@ -70,7 +71,9 @@ class Downlink:
         self.pending.append((suffix, msg))
 
     def process(self, publish):
-        """Handle what arrived; publish(suffix, payload) sends each ack. Returns the acks."""
+        """Handle what arrived; publish(suffix, payload) sends each ack. Returns the acks.
+        The state the commands changed goes to flash before any ack goes out, so that a
+        power cut never leaves an acknowledged command undone."""
         acks = []
         for suffix, msg in self.pending:
             try:
@@ -94,6 +97,8 @@ class Downlink:
             acks.append({"id": None, "ok": False,
                          "res": "%d messages refused: too many in one session" % self.overflow})
         self.pending, self.overflow = [], 0
+        if acks and "gen" in self._st:
+            state.commit(self._st)
         for a in acks:
             publish("cmd/ack", json.dumps(a))
         return acks

@@ -2,6 +2,7 @@
 # hold more than about twice that. A technician reads it with log(n) on the REPL.
 import os
 
+import fsutil
 from micropython import const
 
 _MAX_BYTES = const(8192)
@@ -22,8 +23,7 @@ def append(msg):
             size = 0
         if size + len(line) > _MAX_BYTES:
             os.rename(PATH, OLD)
-        with open(PATH, "a") as f:
-            f.write(line)
+        fsutil.append(PATH, line.encode())
     except Exception:  # noqa: BLE001 - logging is best effort by design
         pass
 

@@ -12,7 +12,8 @@ def rssi(st):
     return net.get("rssi") if isinstance(net, dict) else None
 
 
-def note(link, st, outbox, now):
+def note(link, st, queue, now):
+    """queue: a list the modem_fault event is appended to, as (kind, payload)."""
     if not getattr(link, "tried", False):
         return
     net = st.get("net")
@@ -29,7 +30,7 @@ def note(link, st, outbox, now):
     if fault in _EVENT_FAULTS and net.get("f") != fault:
         import report   # here: report imports this module for rssi()
 
-        outbox.put("event", report.event(now, "modem_fault", {
+        queue.append(("event", report.event(now, "modem_fault", {
             "why": fault, "err": (link.error or "")[:_ERR_MAX],
-            "cycles": getattr(link.modem, "power_cycles", 0)}))
+            "cycles": getattr(link.modem, "power_cycles", 0)})))
     net["f"] = fault

@@ -5,6 +5,11 @@
 #   type 'R' report: body = kind, a space, the payload (JSON)
 #   type 'K' ack:    body = u16 n (reports acknowledged, oldest first)
 #   type 'D' drop:   body = u16 n (oldest reports dropped from a full queue), u32 total dropped
+#   type 'r' report of a batch: like 'R', but waiting only once the batch's 'C' follows
+#   type 'C' commit: body = u32 tag; the 'r' records before it (one append) become waiting
+# A batch (put_batch) is one append ended by its commit record: a power cut anywhere in it
+# leaves none of its reports, and the tag says which batch the log holds last, so that a
+# caller that kept the batch elsewhere (the wake's state) can put it again exactly once.
 # A torn or damaged record fails its length or CRC check: it is skipped (the scan resyncs on
 # the next good record) and the log is rewritten without it before anything is appended.
 # Only the offsets of the live reports are kept in RAM; payloads are read one at a time.
@@ -13,6 +18,7 @@ import os
 import struct
 from binascii import crc32
 
+import fsutil
 from micropython import const
 
 PATH = "outbox.q"
@@ -23,6 +29,8 @@ _COMPACT_DEAD = const(8192)    # rewrite the log when this many bytes are dead
 _T_REPORT = const(82)          # 'R'
 _T_ACK = const(75)             # 'K'
 _T_DROP = const(68)            # 'D'
+_T_BATCH = const(114)          # 'r'
+_T_COMMIT = const(67)          # 'C'
 
 
 class Outbox:
@@ -31,6 +39,7 @@ class Outbox:
         self._hdr = bytearray(_HDR)
         self._live = []        # file offsets of the reports still waiting, oldest first
         self.dropped = 0
+        self.tag = 0           # tag of the last batch committed (put_batch)
         self.skipped = 0       # damaged records found by the last scan
         self._size = 0
         self._scan()
@@ -69,18 +78,30 @@ class Outbox:
             size = f.tell()
             off = 0
             bad = False
+            batch = []             # 'r' records waiting for their commit
             while off + _HDR <= size:
                 rec = self._read_rec(f, off)
                 if rec is None:
                     if not bad:
                         self.skipped += 1
                     bad = True
+                    batch = []     # a batch torn or damaged: none of it
                     off += 1       # resync: look for the next good record
                     continue
                 bad = False
                 t, body = rec
+                if t != _T_BATCH and batch and t != _T_COMMIT:
+                    batch = []     # a batch without its commit (cut short): none of it
+                    self.skipped += 1
                 if t == _T_REPORT:
                     self._live.append(off)
+                elif t == _T_BATCH:
+                    batch.append(off)
+                elif t == _T_COMMIT:
+                    if len(body) >= 4:
+                        self.tag = struct.unpack_from("<I", body)[0]
+                    self._live.extend(batch)
+                    batch = []
                 elif t == _T_ACK or t == _T_DROP:
                     n = body[0] | body[1] << 8 if len(body) >= 2 else 0
                     del self._live[:n]
@@ -89,8 +110,8 @@ class Outbox:
                 else:
                     self.skipped += 1
                 off += _HDR + len(body)
-            if off < size and not bad:
-                self.skipped += 1      # a torn header at the end
+            if (off < size and not bad) or batch:
+                self.skipped += 1      # a torn header at the end, a batch not committed
             self._size = size
         finally:
             f.close()
@@ -121,25 +142,54 @@ class Outbox:
 
     def _append(self, t, body):
         off = self._size
-        with open(self._path, "ab") as f:
-            f.write(self._record(t, body))
-            f.write(body)
+        fsutil.append(self._path, bytes(self._record(t, body)) + body)
         self._size = off + _HDR + len(body)
         return off
 
-    def put(self, kind, payload):
-        """kind: topic suffix ('telemetry', 'event'); payload: str (JSON). Drops the
-        oldest reports when the queue is full (counted in .dropped)."""
+    def _make_room(self, n):
+        over = len(self._live) + n - self._max
+        if over > 0:
+            over = min(over, len(self._live))
+            self.dropped += over
+            self._append(_T_DROP, struct.pack("<HI", over, self.dropped))
+            del self._live[:over]
+
+    @staticmethod
+    def _body(kind, payload):
         body = kind.encode() + b" " + (payload.encode() if isinstance(payload, str)
                                          else payload)
         if len(body) > _MAX_BODY:
             raise ValueError("report too large for the outbox: %d bytes" % len(body))
-        over = len(self._live) + 1 - self._max
-        if over > 0:
-            self.dropped += over
-            self._append(_T_DROP, struct.pack("<HI", over, self.dropped))
-            del self._live[:over]
+        return body
+
+    def put(self, kind, payload):
+        """kind: topic suffix ('telemetry', 'event'); payload: str (JSON). Drops the
+        oldest reports when the queue is full (counted in .dropped)."""
+        body = self._body(kind, payload)
+        self._make_room(1)
         self._live.append(self._append(_T_REPORT, body))
+        self._maybe_compact()
+
+    def put_batch(self, reports, tag):
+        """reports: [(kind, payload), ...], queued all or none in one append, committed with
+        tag (an increasing number the caller keeps with its copy of the batch)."""
+        bodies = [self._body(k, p) for k, p in reports][-self._max:]
+        self._make_room(len(bodies))
+        parts = []
+        offs = []
+        off = self._size
+        for body in bodies:
+            parts.append(bytes(self._record(_T_BATCH, body)))
+            parts.append(body)
+            offs.append(off)
+            off += _HDR + len(body)
+        tb = struct.pack("<I", tag)
+        parts.append(bytes(self._record(_T_COMMIT, tb)))
+        parts.append(tb)
+        fsutil.append(self._path, b"".join(parts))
+        self._size = off + _HDR + len(tb)
+        self._live.extend(offs)
+        self.tag = tag
         self._maybe_compact()
 
     def ack(self, n):
@@ -163,17 +213,17 @@ class Outbox:
         live = []
         with open(tmp, "wb") as out:
             body = struct.pack("<HI", 0, self.dropped)
-            out.write(self._record(_T_DROP, body))
-            out.write(body)
-            off = _HDR + len(body)
+            tb = struct.pack("<I", self.tag)
+            fsutil.put(out, tmp, bytes(self._record(_T_DROP, body)) + body
+                       + bytes(self._record(_T_COMMIT, tb)) + tb)
+            off = 2 * _HDR + len(body) + len(tb)
             if self._live:
                 with open(self._path, "rb") as f:
                     for o in self._live:
                         rec = self._read_rec(f, o)
                         if rec is None:
                             continue
-                        out.write(self._record(rec[0], rec[1]))
-                        out.write(rec[1])
+                        fsutil.put(out, tmp, bytes(self._record(_T_REPORT, rec[1])) + rec[1])
                         live.append(off)
                         off += _HDR + len(rec[1])
         os.rename(tmp, self._path)

@@ -20,11 +20,13 @@ def _read():
     return d if isinstance(d, dict) else {}
 
 
-def on_boot():
-    """boot.py: count this boot; True when the bin must stay in safe mode."""
+def on_boot(cause=None):
+    """boot.py: count this boot; True when the bin must stay in safe mode. A power-on (the
+    supply came back: a power cut, a battery swap) is no crash: the count starts again, so
+    power cuts in a row never put a healthy bin in safe mode."""
     d = _read()
     n = d.get("n", 0)
-    n = n + 1 if isinstance(n, int) else 1
+    n = n + 1 if isinstance(n, int) and cause != "power_on" else 1
     safe = bool(d.get("safe")) or n > _LIMIT
     write_json(PATH, {"n": n, "safe": safe})
     return safe

@@ -29,6 +29,7 @@ def fresh():
         "fs": {},              # fill sensing: faults, fire, tilt, rate profile (fillwatch)
         "net": None,           # modem: last signal, fault latched for its event (netwatch)
         "mq": None,            # MQTT session: failures, backoff, config on trial (downlink)
+        "out": None,           # [tag, reports] of the wake, committed here before the outbox
     }
 
 
@@ -63,3 +64,10 @@ def save(rtc, st, to_flash=True):
     rtc.memory(data.encode())
     if to_flash:
         write_atomic(PATH, data)
+
+
+def commit(st):
+    """A flash copy only (RTC memory is small and lost in a power cut anyway): for what must
+    be on flash before the wake goes on (app._queue)."""
+    st["gen"] += 1
+    write_atomic(PATH, json.dumps(st))

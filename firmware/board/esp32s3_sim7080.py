@@ -41,6 +41,13 @@ def safe_state(machine=None):
     machine.Pin(_LOCK, machine.Pin.OUT, value=0)
 
 
+def boot_cause(machine=None):
+    """This boot's reset cause, for boot.py (the Board's strings)."""
+    if machine is None:
+        import machine
+    return Platform(machine, None).reset_cause()
+
+
 class Platform:
     """Reset cause, wake reason and deep sleep of the ESP32-S3, as the Board's strings."""
 

@@ -42,10 +42,20 @@ def reset():
     _connection().call("reset")
 
 
+def boot_cause():
+    """This boot's reset cause, for boot.py ('power_on' after a power cut)."""
+    return _connection().boot["reset"]
+
+
 def safe_state():
     """First thing boot.py does: both H-bridge inputs low before anything else runs."""
     conn = _connection()
     _boot(conn)
+    if conn.boot.get("cuts"):   # the simulator cuts the power inside flash writes
+        import fsutil
+        from board.simflash import FlashProbe
+
+        fsutil.probe = FlashProbe(conn)
     Pin(conn, "motor_in1", Pin.OUT, value=0)
     Pin(conn, "motor_in2", Pin.OUT, value=0)
     Pin(conn, "door_lock", Pin.OUT, value=0)

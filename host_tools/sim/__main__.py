@@ -42,11 +42,14 @@ def parse_args(argv=None):
                    help="send each bin a command every N telemetry messages it delivered")
     p.add_argument("--sensors", default="a02yyuw",
                    help="level sensors fitted, comma-separated: a02yyuw, maxbotix, hcsr04")
-    p.add_argument("--scenario", choices=["default", "sensing", "outages"], default="default",
+    p.add_argument("--scenario", choices=["default", "sensing", "outages", "faults"],
+                   default="default",
                    help="sensing: -15..+45 C season, condensation, sensor faults, a fire "
                         "and a knock-over on a seeded schedule (world/sensing.py); outages: "
                         "broker down for hours, modem hangs, registration denied, coverage "
-                        "lost mid-publish (world/outages.py)")
+                        "lost mid-publish (world/outages.py); faults: power cuts inside "
+                        "flash writes and at random moments, wakes that hang until the "
+                        "watchdog (faults.py; implies --mode faithful)")
     p.add_argument("--dispatch", choices=["fixed", "threshold", "forecast"], default=None,
                    help="crews dispatched from what the broker knows (host_tools/dispatch) "
                         "instead of the world's own rounds: fixed (every bin every 2 days), "
@@ -108,7 +111,8 @@ SERIES_MAX_BINS = 10   # the report carries per-bin time series (for plots) up t
 
 def run(args) -> dict:
     cfg = SimConfig(bins=args.bins, days=args.days, seed=args.seed,
-                    start_s=start_epoch(args.start), mode=args.mode, speed=args.speed)
+                    start_s=start_epoch(args.start), speed=args.speed,
+                    mode="faithful" if args.scenario == "faults" else args.mode)
     if args.workdir:
         cfg.workdir = Path(args.workdir)
     cfg.settings.lat, cfg.settings.panel_w = args.lat, args.panel_w
@@ -143,6 +147,10 @@ def run(args) -> dict:
             from host_tools.sim.delivery import Commander
 
             Commander(subscriber, args.commands_every)
+        if args.scenario == "faults":
+            from host_tools.sim.faults import ConfigChanger
+
+            ConfigChanger(subscriber)
         sim = Simulation(cfg, proxy, upstream[1])   # each bin gets its path in the proxy
         if dispatch:
             from host_tools.dispatch import CrewSettings

@@ -11,6 +11,7 @@ from host_tools.sim.devices.analog import divider_uv, isense_uv, ntc_uv
 from host_tools.sim.devices.hcsr04 import HCSR04Emu
 from host_tools.sim.devices.maxbotix import MaxBotixEmu
 from host_tools.sim.devices.modem import ModemEmu
+from host_tools.sim.faults import Faults
 from host_tools.sim.world import power
 from host_tools.sim.world.bin import BinWorld
 from host_tools.sim.world.motor import INRUSH_MA, RUN_MA
@@ -33,6 +34,7 @@ class Counters:
     link_sessions: int = 0
     watchdog_resets: int = 0
     crashes: int = 0
+    safe_mode_entries: int = 0   # boots that ended in the REPL with no watchdog running
 
 
 @dataclass
@@ -76,6 +78,7 @@ class VirtualBin:
         # net_addr may be the network model itself: then each bin has its own path there
         self.outages = Outages(schedule(seed, index, world.t)) \
             if world.settings.scenario == "outages" else None
+        self.faults = Faults(seed, index) if world.settings.scenario == "faults" else None
         self.modem = ModemEmu(world, random.Random(f"{seed}:{index}:modem"), self.outages,
                               net_addr, bin_id)
         self.attach_rng = random.Random(f"{seed}:{index}:attach")
@@ -122,7 +125,10 @@ class VirtualBin:
         self.irq = {}
         info = {"t": t_ms, "reset": self.boot.reset, "wake": self.boot.wake,
                 "rtc": self.rtc.hex(), "mode": self.mode,
-                "sensors": list(self.world.settings.sensors)}
+                "sensors": list(self.world.settings.sensors),
+                "cuts": self.faults is not None}
+        if self.faults is not None:
+            self.faults.on_boot()
         self.boot = Boot("hard", None)  # until a deep sleep or reset says otherwise
         return info
 

@@ -200,6 +200,8 @@ class Simulation:
         if b.status == "exiting":          # faithful mode: the process ended its deep sleep
             b.status = "sleeping"
             b.deaths = 0
+        elif b.status == "cut":            # killed by an injected power cut or hang
+            b.status = "sleeping"
         elif b.status == "done":
             pass
         elif not self.stopping:            # died while awake: the hardware watchdog resets it
@@ -260,6 +262,12 @@ class Simulation:
         if b.status == "resetting" and op != "boot":
             self._send(conn, b.t_ms, control="reset:watchdog")
             return
+        faults = getattr(b.vbin, "faults", None)
+        if faults is not None and op != "boot":    # --scenario faults (faults.py)
+            act = faults.on_request(b.vbin, op, args)
+            if act is not None:
+                self._fault(b, conn, act, t_ms)
+                return
         if op == "boot":
             b.status = "awake"
             t_ms = max(t_ms, b.wake_ms)
@@ -271,6 +279,8 @@ class Simulation:
         b.t_ms = max(b.t_ms, t_ms)
         if op == "deepsleep":
             self._dirty = True
+            if faults is not None:
+                faults.watch.at_sleep(b.flash)
             b.wake_ms = b.vbin.on_sleep(b.t_ms, int(args[0]))
             b.status = "sleeping"
             if self.cfg.mode == "fast":
@@ -289,7 +299,8 @@ class Simulation:
             # main.py returned or raised: the board sits in the REPL until its watchdog fires
             b.vbin.counters.crashes += op == "crash"
             wdt = b.vbin.wdt_timeout_ms
-            if wdt is None:
+            if wdt is None:      # no watchdog running: safe mode, the REPL waits
+                b.vbin.counters.safe_mode_entries += 1
                 b.status = "dead"
                 self._send(conn, b.t_ms, control="exit")
                 return
@@ -310,6 +321,29 @@ class Simulation:
             return
         b.t_ms = max(b.t_ms, t_after)
         self._send(conn, t_after, result)
+
+    def _fault(self, b: BinState, conn: _Conn, act: tuple, t_ms: int) -> None:
+        """An injected fault (faults.py): the answer to a flash write, or the process dies
+        where it stands (SIGKILL) in a power cut or a hang the watchdog ends."""
+        if act[0] == "reply":
+            self._send(conn, max(b.t_ms, t_ms), act[1])
+            return
+        self._dirty = True
+        b.t_ms = max(b.t_ms, t_ms)
+        vbin = b.vbin
+        if act[0] == "hang":
+            t_reset = vbin.wdt_fed_ms + vbin.wdt_timeout_ms
+            b.t_ms = max(b.t_ms, t_reset)
+            vbin.on_reset(b.t_ms, "watchdog")
+            b.wake_ms = b.t_ms
+        else:
+            b.wake_ms = vbin.faults.power_cut(vbin, b.t_ms)
+        b.status = "cut"
+        b.deferred = False
+        self._kill(b)
+        b.status = "sleeping"
+        vbin.faults.watch.after_interrupt(b.flash, "power cut" if act[0] == "cut"
+                                          else "watchdog reset", b.t_ms)
 
     def _hold_or_exit(self, b: BinState, t_ms: int) -> None:
         """A reset: fast mode restarts in the same process, faithful mode in a new one."""

@@ -11,6 +11,7 @@ from host_tools.sim.compaction_report import figures as compaction_figures
 from host_tools.sim.delivery import figures as delivery_figures
 from host_tools.sim.dispatch_report import figures as dispatch_figures
 from host_tools.sim.energy_report import figures as energy_figures
+from host_tools.sim.faults import figures as fault_figures
 from host_tools.sim.network_report import figures as network_figures
 from host_tools.sim.sensing_report import figures as sensing_figures
 
@@ -90,5 +91,6 @@ def build(sim, subscriber, proxy, wall_s: float) -> dict:
         **compaction_figures(sim, subscriber),
         **network_figures(sim, subscriber, proxy),
         **delivery_figures(sim, subscriber),
+        **fault_figures(sim, subscriber),
         **dispatch_figures(sim, subscriber),
     }
