@@ -20,8 +20,9 @@ to an older generation than the one at the last finished wake, and the report qu
 hold damage only in its last record (the write in flight). Each interruption that leaves
 anything else counts in `corrupt_state_after_cut`. Every report seen waiting in the queue
 must reach the broker in the end; a report received twice must have been waiting in the
-queue when an interruption came (at-least-once delivery, the same bytes), and no telemetry
-sequence number may arrive with two different payloads (a report made anew).
+queue when an interruption came after the network model had seen it published (PUBACK
+lost with the power: at-least-once delivery, the same bytes), and no telemetry sequence
+number may arrive with two different payloads (a report made anew).
 
 An OTA update that crashes on boot and a good one belong to this scenario too: they come
 with the update work (host_tools/ota), at `OTA_HOOK` below.
@@ -32,6 +33,7 @@ from __future__ import annotations
 import json
 import random
 import struct
+import time
 import zlib
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -109,7 +111,7 @@ class FlashWatch:
     """The bin's flash folder read by the simulator at each finished wake and after each
     interruption (the process is dead then: nothing is half-way through a call)."""
     ever_live: dict[bytes, str] = field(default_factory=dict)   # payload -> kind
-    live_at_interrupt: set[bytes] = field(default_factory=set)
+    interrupts: list[tuple[float, set]] = field(default_factory=list)  # (wall, queued)
     state_gen: int = -1          # gen of state.json at the last finished wake
     present: set[str] = field(default_factory=set)
     corrupt: int = 0
@@ -147,7 +149,7 @@ class FlashWatch:
         q = self._queue(folder)
         if q.damaged_mid:
             bad.append("outbox.q damaged before its last record")
-        self.live_at_interrupt |= {payload for _, payload in q.live}
+        self.interrupts.append((time.monotonic(), {payload for _, payload in q.live}))
         self.present |= {n for n in STATE_FILES if (folder / n).exists()}
         if bad:
             self.corrupt += 1
@@ -235,7 +237,7 @@ class Faults:
 
 # --- report figures ----------------------------------------------------------------------
 
-def figures(sim, subscriber) -> dict:
+def figures(sim, subscriber, proxy=None) -> dict:
     """Keys for every run; the power-cut ones are 0 unless the faults scenario ran."""
     bins = list(sim.bins.values())
     out = {
@@ -255,6 +257,11 @@ def figures(sim, subscriber) -> dict:
             d = m.json()
             if kind == "telemetry" and isinstance(d, dict) and isinstance(d.get("seq"), int):
                 seq_payloads[(m.bin_id, d["seq"])].add(m.payload)
+    first_up: dict[bytes, float] = {}      # payload -> first seen on the wire
+    if proxy is not None:
+        with proxy.lock:
+            for p in proxy.stats.publishes:
+                first_up.setdefault(p.payload, p.wall)
     lost = resent_after_ack = redelivered = 0
     problems = []
     for b, f in faults:
@@ -265,10 +272,12 @@ def figures(sim, subscriber) -> dict:
         lost += sum(1 for pl in w.ever_live if pl not in got and pl not in still)
         for pl, n in got.items():
             if n > 1:
-                if pl in w.live_at_interrupt:
-                    redelivered += n - 1
-                else:
-                    resent_after_ack += n - 1
+                # each interruption that found it still queued after it went out once
+                # explains one more delivery
+                t0 = first_up.get(pl, 0.0)
+                why = sum(1 for wall, queued in w.interrupts if pl in queued and wall > t0)
+                redelivered += min(n - 1, why)
+                resent_after_ack += max(0, n - 1 - why)
         problems += [f"{b.vbin.bin_id}: {x}" for x in w.problems]
     out.update({
         "power_cut_trials": sum(f.cuts for _, f in faults),

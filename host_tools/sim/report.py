@@ -91,6 +91,6 @@ def build(sim, subscriber, proxy, wall_s: float) -> dict:
         **compaction_figures(sim, subscriber),
         **network_figures(sim, subscriber, proxy),
         **delivery_figures(sim, subscriber),
-        **fault_figures(sim, subscriber),
+        **fault_figures(sim, subscriber, proxy),
         **dispatch_figures(sim, subscriber),
     }

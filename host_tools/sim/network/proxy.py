@@ -8,6 +8,7 @@ import selectors
 import socket
 import struct
 import threading
+import time
 from collections import Counter
 from dataclasses import dataclass, field
 
@@ -19,6 +20,7 @@ class Published:
     dup: bool
     retain: bool
     payload: bytes
+    wall: float = 0.0      # when the network model saw it (monotonic seconds)
 
 
 @dataclass
@@ -121,6 +123,7 @@ class Proxy:
         self._sel.close()
 
     def _record(self, p: Published) -> None:
+        p.wall = time.monotonic()
         with self.lock:
             self.stats.publishes.append(p)
             self.stats.by_kind[p.topic.rsplit("/", 1)[-1]] += 0 if p.dup else 1
