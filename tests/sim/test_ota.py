@@ -111,17 +111,26 @@ def test_download_resumes_across_wakes(ota_run):
     assert len(between) >= 2, "the download did not span several wakes"
 
 
-@pytest.mark.parametrize("bin_id,why", [
-    ("bin-0002", "hash"), ("bin-0003", "truncated"), ("bin-0004", "unsigned"),
-    ("bin-0005", "signature"), ("bin-0006", "downgrade"), ("bin-0007", "battery")])
-def test_bad_bundles_are_refused_with_a_reason(ota_run, bin_id, why):
+@pytest.mark.parametrize("bin_id,why,early", [
+    ("bin-0002", "hash", False), ("bin-0003", "truncated", False),
+    ("bin-0004", "unsigned", True), ("bin-0005", "signature", True),
+    ("bin-0006", "downgrade", True), ("bin-0007", "battery", True)])
+def test_bad_bundles_are_refused_with_a_reason(ota_run, bin_id, why, early):
     run, rollout, flash = ota_run
     name, version, _ = CASES[bin_id]
     assert _booted(rollout, bin_id) == [FACTORY], "the refused firmware was booted"
     assert set(_fw(run, bin_id)) == {FACTORY}
     refused = _events(run, bin_id, "ota_refused")
     assert [e["why"] for e in refused] == [why]
-    assert rollout.server.requests(bin_id), "the bin never fetched the bundle"
+    reqs = rollout.server.requests(bin_id)
+    assert reqs, "the bin never fetched the bundle"
+    served = sum(max(0, r.sent) for r in reqs)
+    if early:   # refused on the signed manifest: not one byte of the firmware fetched
+        b = bundles.parse((rollout.folder / f"{name}.bota").read_bytes())
+        header = bundles.HEADER + len(b.manifest_bytes) + len(b.signature)
+        assert served <= max(2048, header), "the firmware was fetched before the check"
+    else:
+        assert served >= reqs[0].size - 2500
     assert not (flash / bin_id / "slot.json").exists()
 
 
