@@ -56,6 +56,35 @@ for cut in range(1, rec_len):
         bad_cut += 1
 check.eq(bad_cut, 0, "a cut at any byte of an append loses only that append")
 
+# a batch (put_batch) torn at any byte: none of it is queued, the tag stays the old one, so
+# the caller puts it again exactly once; after its commit record all of it is queued
+fresh()
+ob = Outbox()
+ob.put_batch([("telemetry", json.dumps({"seq": 1}))], 1)
+with open(PATH, "rb") as f:
+    before = f.read()
+ob.put_batch([("telemetry", json.dumps({"seq": 2})), ("event", json.dumps({"seq": 3}))], 2)
+with open(PATH, "rb") as f:
+    whole = f.read()
+bad_cut = 0
+for cut in range(len(whole) - len(before) + 1):
+    with open(PATH, "wb") as f:
+        f.write(whole[:len(before) + cut])
+    o = Outbox()
+    complete = cut == len(whole) - len(before)
+    if o.tag != (2 if complete else 1) or seqs(o) != ([1, 2, 3] if complete else [1]):
+        bad_cut += 1
+        continue
+    if o.tag < 2:
+        o.put_batch([("telemetry", json.dumps({"seq": 2})), ("event", json.dumps({"seq": 3}))],
+                    2)
+    if seqs(Outbox()) != [1, 2, 3] or Outbox().tag != 2:
+        bad_cut += 1
+check.eq(bad_cut, 0, "a batch cut at any byte: all of it or none, then exactly once")
+ob = Outbox()
+ob.ack(3)
+check.eq(Outbox().tag, 2, "the tag survives the compaction of an empty queue")
+
 # damage in the middle (a flipped byte): that record is skipped, the rest are kept
 fresh()
 ob = Outbox()
