@@ -35,6 +35,7 @@ def _boot(conn):
     conn.clock = None
     conn.boot = conn.call("boot")
     conn.clock = SimClock(conn.boot["t"])
+    conn.cache = bool(conn.boot.get("cache"))
 
 
 def reset():

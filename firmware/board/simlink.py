@@ -25,6 +25,22 @@ class Conn:
         self.irqs = {}          # pin name -> Pin with an armed interrupt handler
         self.isr_ms = None      # while a handler runs: the virtual time of its pin writes
         self._broken = False
+        # Input sampling: the inputs read at one virtual instant come back in one request.
+        # The names read at the previous instant are fetched together with the first read
+        # of a new one (a control loop reads the same set every tick); every other request
+        # voids the sample, since it may change the world (a pin write, time passing).
+        # Off while a technician drives the board by hand: the virtual clock then stands
+        # still between commands, so one instant can outlast a change made from outside.
+        self.cache = False
+        self._snap = {}
+        self._snap_ms = -1
+        self._reads = []        # names read at the latest instant, in order
+        self._prev_reads = ()   # ... and at the instant before
+        self._out = {}          # output pin -> level written since this boot
+        # A UART write travels with the next request on the same UART (a command and the
+        # read of its reply: one round trip); any other request sends it first, alone.
+        self._pend = None       # [name, hex, t_ms] of a write not sent yet
+        self._stamp = None
         self._open()
 
     def _open(self):
@@ -60,10 +76,81 @@ class Conn:
             self._broken = True
             raise
 
+    def read(self, name):
+        """The value of an input (a pin, or an ADC channel as "@name") at this instant."""
+        clock = self.clock
+        if clock is None or self.isr_ms is not None or not self.cache:
+            return self.call("sample", name)[0]
+        now = clock.now_ms
+        if now == self._snap_ms:
+            if name not in self._reads:
+                self._reads.append(name)
+            v = self._snap.get(name)
+            if v is not None:
+                return v
+            names = (name,)
+        else:
+            self._prev_reads = self._reads
+            self._reads = [name]
+            names = [name]
+            for n in self._prev_reads:
+                if n != name:
+                    names.append(n)
+        vals = self.call("sample", *names)
+        if now != self._snap_ms or clock.now_ms != now:
+            self._snap = {}
+        self._snap_ms = clock.now_ms
+        snap = self._snap
+        for i in range(len(names)):
+            snap[names[i]] = vals[i]
+        return vals[0]
+
+    def write(self, name, v):
+        """Set an output pin; a level it already has since this boot is not sent again."""
+        if self.isr_ms is not None:
+            self.call("pin_set", name, v, self.isr_ms)
+            self._out[name] = v
+        elif self._out.get(name) != v:
+            self.call("pin_set", name, v)
+            self._out[name] = v
+
+    def uart_write(self, name, data):
+        if self._pend is not None:
+            self._flush()
+        if self.irqs or self.clock is None or self.isr_ms is not None:
+            self.call("uart_write", name, hexlify(data).decode())
+        else:
+            self._pend = [name, hexlify(data).decode(), self.clock.now_ms]
+
+    def _flush(self):
+        name, data, t = self._pend
+        self._pend = None
+        self._stamp = t   # the write happened then (no request came between)
+        try:
+            self.call("uart_write", name, data)
+        finally:
+            self._stamp = None
+
+    def uart(self, op, name, *args):
+        """A UART request, carrying the pending write to the same UART if there is one."""
+        p = self._pend
+        if p is None or p[0] != name:
+            return self.call(op, name, *args)
+        self._pend = None
+        return self.call("uart_xfer", name, p[1], p[2], op, *args)
+
     def _call(self, op, args):
+        if self._pend is not None and op != "uart_xfer":
+            self._flush()
+        if op != "sample":
+            self._snap_ms = -1
+            if op == "boot":
+                self._out = {}
         now = self.clock.now_ms if self.clock else 0
         if self.isr_ms is not None:
             now = int(self.isr_ms)
+        elif self._stamp is not None:
+            now = self._stamp
         req = [op, now]
         req.extend(args)
         self._s.write(json.dumps(req) + "\n")  # one write: no Nagle/delayed-ACK stall
@@ -128,13 +215,9 @@ class Pin:
             self.value(value)
 
     def value(self, v=None):
-        c = self._c
         if v is None:
-            return c.call("pin_get", self._name)
-        if c.isr_ms is None:
-            c.call("pin_set", self._name, 1 if v else 0)
-        else:
-            c.call("pin_set", self._name, 1 if v else 0, c.isr_ms)
+            return self._c.read(self._name)
+        self._c.write(self._name, 1 if v else 0)
         return None
 
     def irq(self, handler=None, trigger=IRQ_RISING | IRQ_FALLING, hard=False):
@@ -165,10 +248,10 @@ class UART:
         self._c, self._name, self._timeout = conn, name, timeout
 
     def any(self):
-        return self._c.call("uart_any", self._name)
+        return self._c.uart("uart_any", self._name)
 
     def read(self, n=-1):
-        data = self._c.call("uart_read", self._name, n, self._timeout)
+        data = self._c.uart("uart_read", self._name, n, self._timeout)
         return unhexlify(data) if data else None
 
     def readinto(self, buf, n=-1):
@@ -182,11 +265,11 @@ class UART:
         return k
 
     def readline(self):
-        data = self._c.call("uart_readline", self._name, self._timeout)
+        data = self._c.uart("uart_readline", self._name, self._timeout)
         return unhexlify(data) if data else None
 
     def write(self, buf):
-        self._c.call("uart_write", self._name, hexlify(buf).decode())
+        self._c.uart_write(self._name, buf)
         return len(buf)
 
 
@@ -201,9 +284,10 @@ def time_pulse_us(conn):
 class ADC:
     def __init__(self, conn, name):
         self._c, self._name = conn, name
+        self._key = "@" + name
 
     def read_uv(self):
-        return self._c.call("adc_uv", self._name)
+        return self._c.read(self._key)
 
     def read_u16(self):
         # 0..3.3 V full scale, like an attenuated ESP32 ADC channel

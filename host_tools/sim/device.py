@@ -188,6 +188,36 @@ class VirtualBin:
             m.on_since = None
         m.dir_since = t
 
+    def _pin(self, name: str, t: float) -> int:
+        w = self.world
+        if name == "door":
+            if self.door_forced is not None:   # a technician holds it (service, tests)
+                return int(self.door_forced)
+            return int(w.door_open(t))
+        if name == "limit_home":
+            return int(w.ram.at_home(t))
+        if name == "tilt":   # high = knocked over (sensing scenario)
+            return int(w.sensing is not None and w.sensing.tilted(t))
+        if name == "limit_end":
+            return int(w.ram.at_end(t))
+        if name == "lock_sense":   # high = the door lock's bolt is thrown
+            w.advance(t)
+            return int(w.door.bolt)
+        return self.pins.get(name, 0)
+
+    def _adc(self, name: str, t: float) -> int:
+        w = self.world
+        w.advance(t)
+        if name == "temp":
+            return ntc_uv(w.air_c(t))
+        if name == "vbat":
+            return divider_uv(w.power.voltage(), 6)
+        if name == "vsolar":
+            return divider_uv(w.power.panel_voltage(t), 11)
+        if name == "motor_isense":
+            return isense_uv(w.ram.current_ma(t))
+        raise Control(f"err:no ADC channel {name!r}")
+
     # requests -----------------------------------------------------------------------------
     def handle(self, op: str, t_ms: int, args: list):
         """Answer one request made at virtual time t_ms: (t_ms_after, result)."""
@@ -198,22 +228,11 @@ class VirtualBin:
         w = self.world
         if self.irq.get("door") and not (op == "pin_set" and len(args) > 2):
             self._door_irq(t)
+        if op == "sample":      # inputs at this instant: pins by name, ADC channels "@name"
+            return t_ms, [self._adc(n[1:], t) if n[:1] == "@" else self._pin(n, t)
+                          for n in args]
         if op == "pin_get":
-            name = args[0]
-            if name == "door":
-                if self.door_forced is not None:   # a technician holds it (service, tests)
-                    return t_ms, int(self.door_forced)
-                return t_ms, int(w.door_open(t))
-            if name == "limit_home":
-                return t_ms, int(w.ram.at_home(t))
-            if name == "tilt":   # high = knocked over (sensing scenario)
-                return t_ms, int(w.sensing is not None and w.sensing.tilted(t))
-            if name == "limit_end":
-                return t_ms, int(w.ram.at_end(t))
-            if name == "lock_sense":   # high = the door lock's bolt is thrown
-                w.advance(t)
-                return t_ms, int(w.door.bolt)
-            return t_ms, self.pins.get(name, 0)
+            return t_ms, self._pin(args[0], t)
         if op == "pin_set":
             name, v = args[0], int(args[1])
             if len(args) > 2:   # written by an interrupt handler: its exact time (ms)
@@ -241,17 +260,11 @@ class VirtualBin:
                 self.pins[name] = v
             return t_ms, None
         if op == "adc_uv":
-            name = args[0]
-            w.advance(t)
-            if name == "temp":
-                return t_ms, ntc_uv(w.air_c(t))
-            if name == "vbat":
-                return t_ms, divider_uv(w.power.voltage(), 6)
-            if name == "vsolar":
-                return t_ms, divider_uv(w.power.panel_voltage(t), 11)
-            if name == "motor_isense":
-                return t_ms, isense_uv(w.ram.current_ma(t))
-            raise Control(f"err:no ADC channel {name!r}")
+            return t_ms, self._adc(args[0], t)
+        if op == "uart_xfer":   # a write made at t_write, then a UART request now
+            name, data, t_write, op2 = args[:4]
+            self.handle("uart_write", int(t_write), [name, data])
+            return self.handle(op2, t_ms, [name, *args[4:]])
         if op in ("uart_read", "uart_any", "uart_write", "uart_readline"):
             dev = self.uarts.get(args[0])
             if dev is None:

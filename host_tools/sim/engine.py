@@ -274,7 +274,9 @@ class Simulation:
             b.t_ms = t_ms
             for f in self.boot_watchers:
                 f(b, t_ms)
-            self._send(conn, t_ms, b.vbin.on_boot(t_ms))
+            info = b.vbin.on_boot(t_ms)
+            info["cache"] = not self.cfg.external   # no hand at the REPL: inputs sampled
+            self._send(conn, t_ms, info)
             return
         b.t_ms = max(b.t_ms, t_ms)
         if op == "deepsleep":
