@@ -26,6 +26,14 @@ _RATE_MAX_GAP_S = const(7200)
 _RATE_LEARN_X100 = const(25)    # EWMA weight of a new observation, percent
 _RATE_MIN_OBS = const(96)       # a day of wakes before the profile is trusted
 _FCST_MAX_H = const(336)        # two weeks
+_FCST_MAX_STEPS = const(1200)   # hours and modelled strokes: a bounded loop
+# Compaction in the forecast: a stroke presses the pile to its packed height, so the level
+# falls back to a floor that rises by a share of what came in since the last stroke. The
+# share is learnt from the bin's own strokes; it grows as the bin fills (packed waste does
+# not pack again): learnt as if at an empty floor and scaled by 1 / (1 - floor x fall).
+_PACK_LEARN_X100 = const(50)    # EWMA weight of a stroke's observed share, percent
+_PACK_MIN_RISE = const(5)       # a stroke needs this much loose rise to be learnt from
+_PACK_FALL_X100 = const(50)     # the packing ratio at full is half the ratio at empty
 
 
 def _fs(st):
@@ -174,12 +182,19 @@ def level_step(st, fill, now, cfg):
     Learns the fill rate and returns (collected, before) for a collection: a sharp drop to
     near empty with no stroke since (a stroke also drops the level; only a crew empties)."""
     fs = _fs(st)
+    fs["f0"] = None if fill is None else round(fill, 1)   # this wake's level before a stroke
     before, t0 = fs.get("lv"), fs.get("lt")
     if fill is None or before is None or fs.get("lc") != st["compactions"]:
         return False, before
     if before - fill >= _COLLECT_DROP_PCT and fill <= _COLLECT_AFTER_PCT:
+        fs["fl"] = round(fill, 1)   # emptied: the floor is the bottom again
         return True, before
     dt = now - t0
+    p = st.get("pwr")
+    if isinstance(p, dict) and p.get("wake") in ("door", "button"):
+        # a wake a deposit caused ends on a deposit: its rise would overstate the rate (the
+        # next interval, which starts after it, is a fair sample again)
+        return False, before
     if _RATE_MIN_GAP_S <= dt <= _RATE_MAX_GAP_S:
         mid = t0 + dt // 2
         we = _weekend(mid, cfg)
@@ -202,8 +217,21 @@ def remember(st, fill, now):
     estimate still starts from it (a conservative start: strokes only lower the level)."""
     fs = _fs(st)
     if fill is not None:
+        if fs.get("lc") is not None and fs["lc"] != st["compactions"]:
+            _learn_pack(fs, fill)
         fs["lv"], fs["lt"] = round(fill, 1), now
         fs["lc"] = st["compactions"]
+
+
+def _learn_pack(fs, after):
+    """A stroke this wake took the level from f0 to `after`: the share of the loose rise
+    since the last floor that stayed, normalised to an empty floor."""
+    f0, fl = fs.get("f0"), fs.get("fl")
+    if f0 is not None and fl is not None and f0 - fl >= _PACK_MIN_RISE and after > fl + 0.5:
+        q = min(1.0, (after - fl) / (f0 - fl)) * (1 - fl * _PACK_FALL_X100 / 10000)
+        old = fs.get("q")
+        fs["q"] = round(q if old is None else old + (q - old) * _PACK_LEARN_X100 / 100, 4)
+    fs["fl"] = round(after, 1)
 
 
 def _rate(fs, t, cfg):
@@ -244,12 +272,32 @@ def forecast(st, fill, now, cfg):
         return now
     f = fill
     t = now
-    for _ in range(_FCST_MAX_H):
+    q = fs.get("q")   # None: no stroke learnt yet, the level is taken as it rises
+    floor = st.get("cmp_after")
+    if floor is None:
+        floor = fs.get("fl") or 0.0
+    end = now + _FCST_MAX_H * 3600
+    for _ in range(_FCST_MAX_STEPS):
+        if t >= end:
+            break
         rate = _rate(fs, t, cfg)   # percent per hour
         step = 3600 - (t + cfg["utc_offset_min"] * 60) % 3600
         gain = rate * step / 3600
-        if rate > 0 and f + gain >= full:
-            return int(t + (full - f) / rate * 3600)
-        f += gain
-        t += step
+        top = full
+        if q is not None and rate > 0:
+            # the next stroke: past compact_pct and risen since the last, at a wake (on
+            # average half an interval of waste after the level got there)
+            s = max(cfg["compact_pct"], floor + cfg["compact_rise_pct"]) \
+                + rate * cfg["wake_s"] / 7200
+            top = min(full, s)
+        if rate <= 0 or f + gain < top:
+            f += gain
+            t += step
+            continue
+        t += max(0, int((top - f) / rate * 3600))
+        if top >= full:
+            return int(t)
+        share = q / max(0.05, 1 - floor * _PACK_FALL_X100 / 10000)
+        floor += (top - floor) * min(1.0, share)
+        f = floor
     return None

@@ -137,4 +137,33 @@ check.eq((again.fill, again.distance_mm), (None, None), "stuck sensor not believ
 ok = fillwatch.vet(reading(T, mm=700), {"compactions": 0, "hist": [], "fs": {}}, cfg)
 check.true(ok.fill is not None, "a healthy sensor is")
 
+# the forecast knows the compactor: a learnt stroke share lowers the level again and again
+st = {"compactions": 0, "hist": [], "fs": {"fl": 50.0}}
+fillwatch.remember(st, 50.0, T - 900)          # the last wake
+fillwatch.level_step(st, 80.0, T, cfg)        # this wake's level before the stroke
+st["compactions"] = 1
+fillwatch.remember(st, 60.0, T)                # after it: 10 of the 30 points stayed
+check.eq(st["fs"]["q"], 0.25, "stroke share learnt, scaled to an empty floor")
+check.eq(st["fs"]["fl"], 60.0, "the new floor")
+flat = [400] * 24                              # 4 %/h at every hour
+st = {"compactions": 0, "hist": [], "cmp_after": 50.0,
+      "fs": {"wd": list(flat), "we": list(flat), "n": 200, "nwd": 200, "nwe": 200}}
+plain = fillwatch.forecast(st, 50.0, T, cfg)
+check.eq(plain, T + 35 * 900, "no stroke learnt yet: the loose level's rise (8.75 h)")
+st["fs"]["q"] = 0.2
+packed = fillwatch.forecast(st, 50.0, T, cfg)
+hours = (packed - T) / 3600
+check.true(23 <= hours <= 26, "strokes in the forecast: full in %r h, not 8.75" % hours)
+cfg_eco = dict(cfg)
+cfg_eco["compact_pct"] = cfg["full_pct"]       # economy: strokes only at full
+check.eq(fillwatch.forecast(st, 50.0, T, cfg_eco), plain, "no stroke before full: the rise")
+# a wake a deposit caused is not a sample of the fill rate
+st = {"compactions": 0, "hist": [], "fs": {}, "pwr": {"wake": "door"}}
+fillwatch.remember(st, 20.0, T)
+fillwatch.level_step(st, 30.0, T + 900, cfg)
+check.eq(st["fs"].get("n", 0), 0, "door wake: nothing learnt")
+st["pwr"]["wake"] = "timer"
+fillwatch.level_step(st, 30.0, T + 900, cfg)
+check.eq(st["fs"].get("n", 0), 1, "timer wake: learnt")
+
 check.done()
