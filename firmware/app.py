@@ -23,6 +23,8 @@ FLAG_NO_READING = 1
 FLAG_MOTOR = 2
 FLAG_CRASH = 4
 
+_DAMAGE_MSG = 80
+_RESET_AFTER_CRASHES = 2   # one wake on a fresh state before safe mode (3 boots)
 _HIST_MAX = 24
 _HIST_GAP_S = 1800
 
@@ -81,13 +83,23 @@ def run_cycle(board, force_report=False):
     logring.clock = clock
     board.wdt.feed()
     fsutil.remove_stale_tmp()
+    damage = []   # files found damaged: logged, and one event for the back office
+
+    def flash_log(msg):
+        log(msg)
+        damage.append(msg[:_DAMAGE_MSG])
+
     ident = identity()
-    cfg = config.load(log)
-    st = state.load(board.rtc)
+    cfg = config.load(flash_log)
+    st = state.load(board.rtc, flash_log)
     st["boots"] += 1
     outbox = Outbox()
+    if outbox.skipped:
+        flash_log("outbox.q: %d damaged records skipped" % outbox.skipped)
     _requeue(st, outbox)
     events = []
+    if damage:
+        events.append(("flash_damage", {"what": damage[:3]}))
     cause = power_policy.boot_cause(board, st)   # brown-outs recognised
     if cause not in ("deepsleep", "power_on"):
         events.append(("reset", {"cause": cause}))
@@ -180,8 +192,11 @@ def record_crash(board, exc):
     safemode.save_trace(exc)
     log("wake crashed: %s: %s" % (type(exc).__name__, exc))
     try:
-        st = state.load(board.rtc)
+        st = state.load(board.rtc, log)
         st["crashes"] += 1
+        if st["crashes"] >= _RESET_AFTER_CRASHES:
+            log("state reset after %d crashed wakes in a row" % st["crashes"])
+            st = state.reset(st)
         st["faults"] |= FLAG_CRASH
         state.save(board.rtc, st)
         n = st["crashes"]

@@ -33,8 +33,14 @@ def tail(n=20):
     lines = []
     for p in (OLD, PATH):
         try:
-            with open(p) as f:
-                lines.extend(f.read().splitlines())
+            with open(p, "rb") as f:
+                raw = f.read()
         except OSError:
-            pass
+            continue
+        for ln in raw.split(b"\n"):
+            if ln:
+                try:
+                    lines.append(ln.decode())
+                except UnicodeError:   # a damaged line: shown, not fatal
+                    lines.append("? %d damaged bytes" % len(ln))
     return lines[-n:] if n > 0 else []

@@ -27,13 +27,13 @@ def on_boot(cause=None):
     d = _read()
     n = d.get("n", 0)
     n = n + 1 if isinstance(n, int) and cause != "power_on" else 1
-    safe = bool(d.get("safe")) or n > _LIMIT
+    safe = d.get("safe") is True or n > _LIMIT
     write_json(PATH, {"n": n, "safe": safe})
     return safe
 
 
 def active():
-    return bool(_read().get("safe"))
+    return _read().get("safe") is True
 
 
 def boots():
@@ -67,10 +67,14 @@ def save_trace(exc):
 
 def last_trace():
     try:
-        with open(TRACE) as f:
-            return f.read()
+        with open(TRACE, "rb") as f:
+            raw = f.read()
     except OSError:
         return ""
+    try:
+        return raw.decode()
+    except UnicodeError:
+        return "(the saved traceback is damaged: %d bytes)" % len(raw)
 
 
 def announce(board, log):

@@ -1,6 +1,7 @@
 # What must survive deep sleep: kept in RTC memory, with a flash copy for power cuts.
 # Each save bumps "gen"; on boot the newest valid copy wins.
 import json
+import os
 
 from fsutil import read_json, write_atomic
 
@@ -37,7 +38,27 @@ def _valid(d):
     return isinstance(d, dict) and d.get("ver") == VERSION and isinstance(d.get("gen"), int)
 
 
-def load(rtc):
+_NUMBER_OR_NONE = ("last_fill", "cmp_after")
+_KEEP_ON_RESET = ("gen", "boots", "seq", "last_report", "crashes", "dropped", "out")
+
+
+def _fits(k, v, default):
+    """Is v of the kind this field holds? (Fields without a default are checked by the
+    module that owns them.)"""
+    if k in _NUMBER_OR_NONE:
+        return v is None or (isinstance(v, (int, float)) and not isinstance(v, bool))
+    if default is None:
+        return True
+    if isinstance(default, bool):
+        return isinstance(v, bool)
+    if isinstance(default, int):
+        return isinstance(v, int) and not isinstance(v, bool)
+    return isinstance(v, type(default))
+
+
+def load(rtc, log=None):
+    """The newest valid copy (RTC memory or flash). A field of the wrong kind (damage, an
+    older format) takes its default, and log() says which."""
     best = None
     try:
         mem = rtc.memory()
@@ -45,17 +66,44 @@ def load(rtc):
             d = json.loads(mem)
             if _valid(d):
                 best = d
-    except ValueError:
+    except (ValueError, TypeError):
         pass
     d = read_json(PATH)
-    if _valid(d) and (best is None or d["gen"] > best["gen"]):
-        best = d
+    if _valid(d):
+        if best is None or d["gen"] > best["gen"]:
+            best = d
+    elif log and _exists(PATH):
+        log("state.json damaged (%s): %s" % ("not a state" if d is not None else "unreadable",
+                                            "RTC copy used" if best else "starting fresh"))
     st = fresh()
+    bad = []
     if best:
         for k in st:
             if k in best:
-                st[k] = best[k]
+                if _fits(k, best[k], st[k]):
+                    st[k] = best[k]
+                else:
+                    bad.append(k)
+    if bad and log:
+        log("state: damaged fields reset to their defaults: %s" % ", ".join(bad))
     return st
+
+
+def reset(st):
+    """A fresh state that keeps only the counters and the reports in flight: after wakes
+    that crashed in a row, the state they ran on is the first suspect."""
+    new = fresh()
+    for k in _KEEP_ON_RESET:
+        new[k] = st[k]
+    return new
+
+
+def _exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
 
 
 def save(rtc, st, to_flash=True):
