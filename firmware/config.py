@@ -1,4 +1,6 @@
 # Configuration: defaults, validation as a whole, atomic persistence (config.json).
+import os
+
 from fsutil import read_json, write_json
 
 PATH = "config.json"
@@ -72,6 +74,12 @@ def load(log=None):
     base = defaults()
     stored = read_json(PATH)
     if stored is None:
+        try:
+            os.stat(PATH)
+        except OSError:
+            return base          # none stored: the defaults, nothing to say
+        if log:
+            log("config.json unreadable, using defaults")
         return base
     try:
         return validate(stored, base)
