@@ -24,8 +24,8 @@ queue when an interruption came after the network model had seen it published (P
 lost with the power: at-least-once delivery, the same bytes), and no telemetry sequence
 number may arrive with two different payloads (a report made anew).
 
-An OTA update that crashes on boot and a good one belong to this scenario too: they come
-with the update work (host_tools/ota), at `OTA_HOOK` below.
+The scenario's updates (one that crashes on boot and must be rolled back, then a good one)
+are host_tools/sim/ota_report.faults_rollout, started beside this by the CLI.
 """
 
 from __future__ import annotations
@@ -47,7 +47,6 @@ HANG_GAP_BOOTS = 8          # ...at most once in this many boots (three in a row
 HANG_REQUESTS = (5, 40)
 OFF_MS = (1000, 20000)      # the power comes back after
 STATE_FILES = ("state.json", "config.json", "boots.json", "identity.json")
-OTA_HOOK = None             # the OTA part of the scenario (a crashing update, a good one)
 
 
 # --- the report queue as it is on flash (format: firmware/outbox.py) --------------------
