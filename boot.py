@@ -3,32 +3,40 @@
 import sys
 
 # Which firmware slot runs (firmware/ota.py): the deployed firmware/ unless slot.json names
-# an update slot. An update still on trial after 3 boots never confirmed itself with an
-# acknowledged report: back to the slot before it (only files are read and written here).
-_slot = "firmware"
-try:
+# an update slot. An update on trial that booted 3 times (power-ons aside; 12 in all)
+# without confirming itself by an acknowledged report gives way to the slot before it.
+_slot, _s = "firmware", None
+
+
+def _save(d):   # atomically, like fsutil.write_atomic (only files are touched here)
     import json
     import os
+
+    with open("slot.json.tmp", "w") as f:
+        f.write(json.dumps(d))
+    os.rename("slot.json.tmp", "slot.json")
+
+
+try:
+    import json
 
     with open("slot.json") as _f:
         _s = json.loads(_f.read())
     if _s.get("active") in ("fw_a", "fw_b"):
         _slot = _s["active"]
-        if _s.get("trial"):
-            _s["tries"] = _s.get("tries", 0) + 1
-            if _s["tries"] > 3:
-                _s = {"active": _s.get("prev"), "v": _s.get("pv"), "bad": _s.get("v"),
-                      "rolled_back": _s.get("v")}
-                _slot = _s["active"] if _s["active"] in ("fw_a", "fw_b") else "firmware"
-                try:
-                    os.remove("boots.json")   # the crashes were the update's, not this slot's
-                except OSError:
-                    pass
-            with open("slot.json.tmp", "w") as _f:
-                _f.write(json.dumps(_s))
-            os.rename("slot.json.tmp", "slot.json")
+        if _s.get("trial") and (_s.get("tries", 0) >= 3 or _s.get("n", 0) >= 12):
+            _s = {"active": _s.get("prev"), "v": _s.get("pv"), "bad": _s.get("v"),
+                  "rolled_back": _s.get("v")}
+            _slot = _s["active"] if _s["active"] in ("fw_a", "fw_b") else "firmware"
+            try:
+                import os
+
+                os.remove("boots.json")   # the crashes were the update's, not this slot's
+            except OSError:
+                pass
+            _save(_s)
 except Exception:  # no slot.json (as deployed) or unreadable: the factory slot
-    pass
+    _s = None
 if _slot == "firmware":
     for _p in ("firmware", "firmware/lib"):
         if _p not in sys.path:
@@ -41,6 +49,15 @@ import board  # noqa: E402
 
 _bm = board.load()
 _bm.safe_state()
+
+if isinstance(_s, dict) and _s.get("trial"):   # one more boot of an update on trial
+    try:
+        _s["n"] = _s.get("n", 0) + 1
+        if _bm.boot_cause() != "power_on":     # a power cut says nothing of the update
+            _s["tries"] = _s.get("tries", 0) + 1
+        _save(_s)
+    except Exception as _e:
+        sys.print_exception(_e)
 
 try:
     import safemode  # noqa: E402

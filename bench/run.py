@@ -384,6 +384,91 @@ def bench_speed(res: dict) -> None:
     res["sim_speed_run"]["wall_s"] = round(report["wall_s"], 2)
 
 
+# OTA signature check ----------------------------------------------------------------------
+_OTA_SCRIPT = """
+import gc, sys, time
+from binascii import unhexlify
+mode = sys.argv[1]
+with open("bundle.bin", "rb") as f:    # the header only, as the bin holds it
+    head = f.read(8)
+    n = int.from_bytes(head[5:7], "big")
+    manifest = f.read(n)
+    sig = f.read(head[7])
+with open("pub.bin", "rb") as f:
+    pub = f.read()
+gc.collect()
+if mode == "verify":
+    import ed25519
+    def work():
+        if not ed25519.verify(pub, manifest, sig):
+            raise SystemExit("BAD SIGNATURE")
+else:
+    import hashlib
+    def work():
+        h = hashlib.sha256()
+        with open("bundle.bin", "rb") as f:
+            buf = bytearray(512)
+            while True:
+                k = f.readinto(buf)
+                if not k:
+                    break
+                h.update(buf[:k] if k < 512 else buf)
+        h.digest()
+times = []
+for _ in range(int(sys.argv[2])):
+    t = time.ticks_us()
+    work()
+    times.append(time.ticks_diff(time.ticks_us(), t))
+times.sort()
+print("OK", times[len(times) // 2])
+"""
+
+
+def bench_ota(res: dict) -> None:
+    """The bin's Ed25519 check of a real update bundle's manifest (firmware/ed25519.py,
+    mpy-compiled) on the unix port: median of 9 runs and the smallest -X heapsize the check
+    runs in (the bundle's header read as the bin reads it); baseline: the sha256 of the whole
+    bundle, read from flash in 512-byte blocks, measured the same way."""
+    from host_tools.ota import bundle as bundles
+    from host_tools.ota import ed25519
+
+    work = WORK / "ota"
+    work.mkdir(parents=True, exist_ok=True)
+    seed, pub = ed25519.generate()
+    b = bundles.build(seed, "9.9.9", platform="linux")
+    (work / "bundle.bin").write_bytes(b.to_bytes())
+    (work / "pub.bin").write_bytes(pub)
+    (work / "ota_bench.py").write_text(_OTA_SCRIPT)
+    # the verifier as a bin holds it: compiled by mpy-cross -O2, ahead of the sources
+    subprocess.run([bundles.mpy_cross(), "-O2", "-o", str(work / "ed25519.mpy"),
+                    str(FIRMWARE / "ed25519.py")], check=True, capture_output=True)
+    env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(work), micropypath()]))
+
+    def run(mode: str, reps: int, heap: int | None = None) -> int | None:
+        cmd = [micropython()] + ([] if heap is None else ["-X", f"heapsize={heap}"])
+        r = subprocess.run(cmd + ["ota_bench.py", mode, str(reps)], cwd=work, env=env,
+                           capture_output=True, text=True, timeout=120)
+        out = r.stdout.split()
+        return int(out[1]) if r.returncode == 0 and out[:1] == ["OK"] else None
+
+    for mode, key in (("verify", "ota_verify"), ("hash", "ota_verify_baseline")):
+        us = run(mode, 9)
+        if us is None:
+            raise BenchError(f"ota: the {mode} run failed at the default heap")
+        heap = _bisect(lambda h, m=mode: run(m, 1, h) is not None, 2048, HEAP_MAX)
+        if key == "ota_verify":
+            res["ota_verify_ms"] = round(us / 1000, 1)
+            res["ota_verify_heap_bytes"] = heap
+        else:
+            res["ota_verify_ms_baseline"] = round(us / 1000, 1)
+            res["ota_verify_heap_bytes_baseline"] = heap
+    what = (f"sha256 of the same {len(b.to_bytes())}-byte bundle from flash in 512-byte "
+            "blocks on the unix port")
+    res["ota_verify_ms_baseline_what"] = what
+    res["ota_verify_heap_bytes_baseline_what"] = what
+    res["ota_manifest_bytes"] = len(b.manifest_bytes)
+
+
 # ------------------------------------------------------------------------------------------
 def _fmt(v) -> str:
     if isinstance(v, bool):
@@ -413,6 +498,10 @@ def table(res: dict) -> str:
         ("sim_requests_per_day", "req/day", res.get("sim_requests_per_day"), None, ""),
         ("sim_rpc_per_s_baseline", "rt/s", res.get("sim_rpc_per_s_baseline"), None,
          "raw link round trips"),
+        ("ota_verify_ms", "ms", res.get("ota_verify_ms"), res.get("ota_verify_ms_baseline"),
+         "sha256 of the bundle"),
+        ("ota_verify_heap_bytes", "bytes", res.get("ota_verify_heap_bytes"),
+         res.get("ota_verify_heap_bytes_baseline"), "sha256 of the bundle"),
     ]
     head = ("figure", "unit", "value", "baseline", "baseline is")
     cells = [head] + [(k, u, _fmt(v), "" if b is None else _fmt(b), w)
@@ -434,8 +523,11 @@ def main() -> int:
     WORK.mkdir(parents=True)
     res: dict = {}
     errors: list[str] = []
+    only = set(sys.argv[1:])     # e.g. `bench/run.py ota`: just those parts
     for name, fn in (("mpy", bench_mpy), ("speed", bench_speed), ("bytes", bench_bytes),
-                     ("heap", bench_heap)):
+                     ("heap", bench_heap), ("ota", bench_ota)):
+        if only and name not in only:
+            continue
         print(f"bench: {name}", file=sys.stderr)
         try:
             fn(res)
@@ -453,6 +545,11 @@ def main() -> int:
     res["bench_wall_s"] = round(time.monotonic() - t0, 1)
     res["errors"] = errors
     OUT.parent.mkdir(parents=True, exist_ok=True)
+    if only and OUT.exists():   # a partial run updates the figures it measured
+        try:
+            res = {**json.loads(OUT.read_text()), **res}
+        except ValueError:
+            pass
     OUT.write_text(json.dumps(res, indent=2) + "\n")
     print(table(res))
     print(f"\nwritten {OUT.relative_to(ROOT)} in {res['bench_wall_s']} s")

@@ -43,14 +43,15 @@ def _rotr(x, n):
     return ((x >> n) | (x << (64 - n))) & _M64
 
 
-def _block(h, blk, k):
+def _block(h, blk, k, w):
     m = _M64
-    w = [int.from_bytes(blk[i:i + 8], "big") for i in range(0, 128, 8)]
+    for i in range(16):
+        w[i] = int.from_bytes(blk[i * 8:i * 8 + 8], "big")
     for i in range(16, 80):
         a, b = w[i - 15], w[i - 2]
         s0 = _rotr(a, 1) ^ _rotr(a, 8) ^ (a >> 7)
         s1 = _rotr(b, 19) ^ _rotr(b, 61) ^ (b >> 6)
-        w.append((w[i - 16] + s0 + w[i - 7] + s1) & m)
+        w[i] = (w[i - 16] + s0 + w[i - 7] + s1) & m
     a, b, c, d, e, f, g, hh = h
     for i in range(80):
         t1 = (hh + (_rotr(e, 14) ^ _rotr(e, 18) ^ _rotr(e, 41)) + ((e & f) ^ (~e & g))
@@ -62,23 +63,34 @@ def _block(h, blk, k):
 
 
 def sha512(*parts):
-    """SHA-512 of the concatenated parts (bytes-like); returns 64 bytes."""
+    """SHA-512 of the concatenated parts (bytes-like); returns 64 bytes. Streams through
+    one 128-byte block: no allocation grows with the message."""
     k = _consts()
     h = list(k[80:])
-    buf = bytearray()
-    n = 0
+    w = [0] * 80
+    blk = bytearray(128)
+    fill = n = 0
     for part in parts:
-        n += len(part)
-        buf.extend(part)
-        while len(buf) >= 128:
-            _block(h, buf[:128], k)
-            buf = buf[128:]
-    buf.append(0x80)
-    while len(buf) % 128 != 112:
-        buf.append(0)
-    buf.extend((n * 8).to_bytes(16, "big"))
-    for i in range(0, len(buf), 128):
-        _block(h, buf[i:i + 128], k)
+        mv = memoryview(part)
+        i, size = 0, len(part)
+        n += size
+        while i < size:
+            take = min(128 - fill, size - i)
+            blk[fill:fill + take] = mv[i:i + take]
+            fill += take
+            i += take
+            if fill == 128:
+                _block(h, blk, k, w)
+                fill = 0
+    blk[fill] = 0x80
+    for j in range(fill + 1, 128):
+        blk[j] = 0
+    if fill >= 112:
+        _block(h, blk, k, w)
+        for j in range(128):
+            blk[j] = 0
+    blk[112:128] = (n * 8).to_bytes(16, "big")
+    _block(h, blk, k, w)
     out = bytearray()
     for v in h:
         out.extend(v.to_bytes(8, "big"))

@@ -36,9 +36,9 @@ _NAME_OK = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 
 class Refused(Exception):
-    def __init__(self, why, detail):
+    def __init__(self, why, detail, v=None):
         super().__init__("%s: %s" % (why, detail))
-        self.why, self.detail = why, detail
+        self.why, self.detail, self.v = why, detail, v
 
 
 class _NoReply(OSError):
@@ -170,17 +170,18 @@ def check_manifest(raw, sig, pub, running, soc, platform, bad=None):
                 and isinstance(f[2], str) and len(f[2]) == 64):
             raise Refused("manifest", "bad file entry %r" % (f,))
     if m.get("platform") not in (None, platform):
-        raise Refused("platform", "bundle for %s, this is %s" % (m.get("platform"), platform))
+        raise Refused("platform", "bundle for %s, this is %s" % (m.get("platform"), platform),
+                      v)
     new, cur = parse_version(v), parse_version(running) or (0, 0, 0)
     if v == bad:
-        raise Refused("rolled_back", "%s was rolled back on this bin" % v)
+        raise Refused("rolled_back", "%s was rolled back on this bin" % v, v)
     if new == cur:
-        raise Refused("same_version", "%s is already running" % v)
+        raise Refused("same_version", "%s is already running" % v, v)
     if new < cur and m.get("allow_downgrade") is not True:
-        raise Refused("downgrade", "%s is older than %s" % (v, running))
+        raise Refused("downgrade", "%s is older than %s" % (v, running), v)
     need = m.get("min_soc", 0)
     if not isinstance(need, int) or soc is None or soc < need:
-        raise Refused("battery", "battery at %s%%, the update needs %s%%" % (soc, need))
+        raise Refused("battery", "battery at %s%%, the update needs %s%%" % (soc, need), v)
     return m
 
 
@@ -294,13 +295,19 @@ def _download(f, j, files, slot, log):
     return True
 
 
-def step(sess, st, board, running, log):
+def step(sess, st, board, running, log, after=None):
     """One session's share of the pending update. Returns a list of (code, detail) events;
-    sets st["reboot"] when the new slot is ready to boot. Never raises."""
+    sets st["reboot"] when the new slot is ready to boot. A refused job is dropped by the
+    callables added to `after`, to be run once its event is out (or queued): a power cut in
+    between tells the refusal twice rather than never. Never raises."""
     j = job()
     if j is None:
         return []
+    if j.get("slot") and j["slot"] == active_slot():   # switched; the cut came before this
+        _remove(JOB)
+        return []
     events = []
+    after = after if after is not None else []
     prev = sess.on_message
     f = _Fetch(sess, j["b"], board.wdt.feed, prev)
     sess.on_message = f.on_message
@@ -344,10 +351,9 @@ def step(sess, st, board, running, log):
             fsutil.write_json(JOB, j)
     except Refused as e:
         log("update %s refused: %s" % (j["b"], e))
-        events.append(("ota_refused", {"b": j["b"], "v": j.get("v"), "why": e.why,
+        events.append(("ota_refused", {"b": j["b"], "v": j.get("v") or e.v, "why": e.why,
                                        "detail": e.detail}))
-        _remove(JOB)
-        _rmtree(inactive_slot())
+        after.append(_drop_job)
     except Exception as e:   # no answer, link lost: the job stays, the next session goes on
         if not f.got:
             j["idle"] = j.get("idle", 0) + 1
@@ -357,12 +363,17 @@ def step(sess, st, board, running, log):
         if j["idle"] >= _IDLE_MAX:
             events.append(("ota_refused", {"b": j["b"], "v": j.get("v"), "why": "unreachable",
                                            "detail": "no answer in %d sessions" % j["idle"]}))
-            _remove(JOB)
+            after.append(_drop_job)
         else:
             fsutil.write_json(JOB, j)
     finally:
         sess.on_message = prev
     return events
+
+
+def _drop_job():
+    _remove(JOB)
+    _rmtree(inactive_slot())
 
 
 def _append(path, data):
@@ -400,14 +411,18 @@ def confirm(log):
 
 
 def rollback_note():
-    """boot.py rolled back since the last report: the event, once. None otherwise."""
+    """boot.py rolled back since the last report: the event (until note_told()), or None."""
     info = slot_info()
     rb = info.get("rolled_back")
     if not rb:
         return None
-    del info["rolled_back"]
-    fsutil.write_json(SLOT, info)
-    return ("ota_rollback", {"v": rb, "to": info.get("v"), "slot": info.get("active")})
+    return ("ota_rollback", {"v": rb, "to": info.get("v"), "slot": active_slot()})
+
+
+def note_told():
+    info = slot_info()
+    if info.pop("rolled_back", None):
+        fsutil.write_json(SLOT, info)
 
 
 def session(sess, st, board, running, log, outbox, acked, now):
@@ -417,24 +432,29 @@ def session(sess, st, board, running, log, outbox, acked, now):
     (QoS 1); any that do not go out wait in the outbox. Never raises."""
     import report
 
-    events = []
+    events, after = [], []
     try:
         note = rollback_note()
         if note:
             events.append(note)
+            after.append(note_told)
         if acked:
             ok = confirm(log)
             if ok:
                 events.append(ok)
-        events.extend(step(sess, st, board, running, log))
+        events.extend(step(sess, st, board, running, log, after))
     except Exception as e:   # noqa: BLE001 - an update must never end a wake
         log("update: %s: %s" % (type(e).__name__, e))
-    for i, (code, detail) in enumerate(events):
-        payload = report.event(now, code, detail)
-        try:
-            sess.publish("event", payload)
-        except Exception:   # noqa: BLE001 - the link went: keep the rest for later
-            for code2, detail2 in events[i:]:
-                outbox.put("event", report.event(now, code2, detail2))
-            break
+    try:
+        for i, (code, detail) in enumerate(events):
+            payload = report.event(now, code, detail)
+            try:
+                sess.publish("event", payload)
+            except Exception:   # noqa: BLE001 - the link went: keep the rest for later
+                for code2, detail2 in events[i:]:
+                    outbox.put("event", report.event(now, code2, detail2))
+                break
+    finally:
+        for f in after:
+            f()
     return events

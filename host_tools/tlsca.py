@@ -66,7 +66,8 @@ def acl_file(folder: Path, observers: tuple[str, ...] = ("observer",)) -> Path:
         lines += [f"user {o}", "topic readwrite bins/#", ""]
     lines += ["pattern write bins/%u/telemetry", "pattern write bins/%u/event",
               "pattern write bins/%u/state", "pattern write bins/%u/cmd/ack",
-              "pattern read bins/%u/config", "pattern read bins/%u/cmd", ""]
+              "pattern read bins/%u/config", "pattern read bins/%u/cmd",
+              "pattern write bins/%u/ota/get", "pattern read bins/%u/ota/data", ""]
     p.write_text("\n".join(lines))
     p.chmod(0o644)
     return p

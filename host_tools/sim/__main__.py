@@ -126,7 +126,7 @@ def run(args) -> dict:
     for s in cfg.settings.sensors:
         if s not in ("a02yyuw", "maxbotix", "hcsr04"):
             raise SystemExit(f"--sensors: unknown sensor {s!r} (a02yyuw, maxbotix, hcsr04)")
-    broker = proxy = subscriber = view = None
+    broker = proxy = subscriber = view = ota = None
     try:
         if args.broker:
             host, port = args.broker.rsplit(":", 1)
@@ -149,9 +149,13 @@ def run(args) -> dict:
             Commander(subscriber, args.commands_every)
         if args.scenario == "faults":
             from host_tools.sim.faults import ConfigChanger
+            from host_tools.sim.ota_report import faults_rollout
 
             ConfigChanger(subscriber)
+            ota = faults_rollout(cfg)   # a crashing update, then a good one
         sim = Simulation(cfg, proxy, upstream[1])   # each bin gets its path in the proxy
+        if ota:
+            ota.attach(sim, *upstream, subscriber)
         if dispatch:
             from host_tools.dispatch import CrewSettings
             from host_tools.sim.crew import Crew
@@ -181,6 +185,8 @@ def run(args) -> dict:
         # sim.run() has already killed the bins' processes (its own finally)
         if view:
             view.close()
+        if ota:
+            ota.stop()
         if subscriber:
             subscriber.stop()
         if proxy:

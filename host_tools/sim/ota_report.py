@@ -10,8 +10,8 @@ update commands sent on a plan, and the figures, all from observers outside the 
 ota_applied: a bin booted a bundle's version and then reported with it at the broker.
 ota_rollbacks: a bin booted a bundle's version, never reported with it, and booted the
   version it ran before again.
-ota_rejected: an offered bundle the bin fetched from the server but never booted, once the
-  bin reported again after its last request for it (a refusal, not a download under way).
+ota_rejected: an offered bundle the bin fetched from the server but never booted, and for
+  which its flash holds no download under way at the end (a refusal).
 """
 
 from __future__ import annotations
@@ -34,13 +34,21 @@ def factory_version(root: Path = FIRMWARE.parent) -> str:
     return m.group(1) if m else "unknown"
 
 
+RESEND_AFTER = 6     # telemetry of the bin without an ok ack: push the command again
+RESENDS = 5
+
+
 @dataclass
 class Offer:
     bin_id: str
     bundle: str                  # file name in the folder, without .bota
     after_reports: int = 1       # sent once the broker has this many telemetry of the bin
+    after: str | None = None     # ...and the bin booted that bundle's version and left it
     sent_wall: float | None = None
     cmd_id: str = ""
+    acked: bool = False          # the bin acknowledged the command with ok
+    sends: int = 0
+    sent_at_report: int = 0
 
 
 @dataclass
@@ -66,6 +74,7 @@ class OtaRollout:
                 if rel == "app.mpy":
                     self.app_hashes[digest] = v
         self._seen: dict[str, int] = {}
+        self.pending: dict[str, str | None] = {}   # bin -> bundle of a job left on flash
         self._lock = threading.Lock()
         self._ids = itertools.count(1)
 
@@ -82,7 +91,17 @@ class OtaRollout:
         self._client = subscriber.client
         subscriber.listeners.append(self._on_message)
         sim.boot_watchers.append(self._on_boot)
+        sim.ota = self
         return self
+
+    def look_at_end(self, sim) -> None:
+        """The bins' flash at the end: a download still under way is no refusal."""
+        for bin_id, b in sim.bins.items():
+            try:
+                job = json.loads((b.flash / "ota.json").read_text())
+                self.pending[bin_id] = job.get("b") if isinstance(job, dict) else None
+            except (OSError, ValueError):
+                self.pending[bin_id] = None
 
     def stop(self) -> None:
         if self.server:
@@ -91,17 +110,40 @@ class OtaRollout:
             self._own.stop()
 
     def _on_message(self, m) -> None:
-        if m.retain or m.kind != "telemetry":
+        if m.retain:
+            return
+        if m.kind == "cmd/ack":
+            d = m.json() or {}
+            with self._lock:
+                for o in self.offers:
+                    if o.bin_id == m.bin_id and o.cmd_id and d.get("id") == o.cmd_id:
+                        o.acked = bool(d.get("ok"))
+            return
+        if m.kind != "telemetry":
             return
         with self._lock:
             n = self._seen[m.bin_id] = self._seen.get(m.bin_id, 0) + 1
             due = [o for o in self.offers
-                   if o.bin_id == m.bin_id and o.sent_wall is None and n >= o.after_reports]
+                   if o.bin_id == m.bin_id and o.sent_wall is None and n >= o.after_reports
+                   and (o.after is None or self._left(m.bin_id, o.after))]
+            # an operator pushes again when a bin has not taken the command (lost with a
+            # power cut, refused while another update was on trial)
+            due += [o for o in self.offers
+                    if o.bin_id == m.bin_id and o.sent_wall is not None and not o.acked
+                    and o.sends < RESENDS and n - o.sent_at_report >= RESEND_AFTER]
             for o in due:
-                o.sent_wall = m.wall
+                if o.sent_wall is None:
+                    o.sent_wall = m.wall
                 o.cmd_id = f"ota{next(self._ids)}"
+                o.sends += 1
+                o.sent_at_report = n
         for o in due:
             push(self._client, o.bin_id, o.bundle, o.cmd_id)
+
+    def _left(self, bin_id: str, bundle: str) -> bool:
+        v = self.versions.get(bundle)
+        seq = [ver for _, ver in self.boots.get(bin_id, [])]
+        return v in seq and seq[-1] != v
 
     def booted_version(self, flash: Path) -> str:
         """The firmware version this boot runs, read from the flash as the chip's loader
@@ -153,7 +195,7 @@ class OtaRollout:
                 continue
             v = self.versions.get(o.bundle)
             ran = any(ver == v for _, ver in self.boots.get(o.bin_id, [])[1:])
-            if not ran and last_tel.get(o.bin_id, 0.0) > max(r.wall for r in mine):
+            if not ran and self.pending.get(o.bin_id) != o.bundle:
                 rejected += 1
         return {
             "ota_applied": applied,
@@ -162,3 +204,47 @@ class OtaRollout:
             "ota_offers": sum(o.sent_wall is not None for o in self.offers),
             "ota_bytes_served": sum(max(0, r.sent) for r in reqs),
         }
+
+
+def figures(sim, subscriber) -> dict:
+    """The report's update keys: zeros when the run offered no update."""
+    rollout = getattr(sim, "ota", None)
+    if rollout is None:
+        return {"ota_applied": 0, "ota_rejected": 0, "ota_rollbacks": 0, "ota_offers": 0,
+                "ota_bytes_served": 0}
+    rollout.look_at_end(sim)
+    return rollout.figures(subscriber)
+
+
+# the build dies at boot as a hard fault would (the process ends: the chip resets)
+CRASH_LINE = "\nimport sys\n\nsys.exit(70)\n"
+
+
+def faults_rollout(cfg, crash_after: int = 2, good_after: int = 3) -> OtaRollout:
+    """The updates of --scenario faults: a bundle whose app fails at import (it must be
+    rolled back) after a bin's crash_after-th report, then a good one once the bin has left
+    the crashing one (and made good_after reports). The signing key is made for the run;
+    its public half is provisioned on every bin (call before the Simulation is made)."""
+    from host_tools.ota import bundle as bundles
+    from host_tools.ota import ed25519
+
+    folder = Path(cfg.workdir) / "ota"
+    folder.mkdir(parents=True, exist_ok=True)
+    seed, pub = ed25519.generate()
+    cfg.provision["ota_pub.bin"] = pub
+    src = Path(cfg.root) / "firmware"
+    compiled = bundles.compile_tree(src, "linux")
+    app = (src / "app.py").read_text()
+    factory = factory_version(Path(cfg.root))
+    major, minor, patch = (int(x) for x in factory.split("."))
+    crash_v, good_v = f"{major}.{minor}.{patch + 1}", f"{major}.{minor + 1}.0"
+    for name, version, text in (("crash", crash_v, app + CRASH_LINE), ("good", good_v, app)):
+        b = bundles.build(seed, version, platform="linux", compiled=compiled, app_text=text,
+                          min_soc=10)
+        (folder / f"{name}{SUFFIX}").write_bytes(b.to_bytes())
+    offers = []
+    for i in range(cfg.bins):
+        bin_id = f"bin-{i + 1:04d}"
+        offers += [Offer(bin_id, "crash", crash_after),
+                   Offer(bin_id, "good", good_after, after="crash")]
+    return OtaRollout(folder, offers, factory=factory)

@@ -13,6 +13,7 @@ from host_tools.sim.dispatch_report import figures as dispatch_figures
 from host_tools.sim.energy_report import figures as energy_figures
 from host_tools.sim.faults import figures as fault_figures
 from host_tools.sim.network_report import figures as network_figures
+from host_tools.sim.ota_report import figures as ota_figures
 from host_tools.sim.sensing_report import figures as sensing_figures
 
 
@@ -91,6 +92,7 @@ def build(sim, subscriber, proxy, wall_s: float) -> dict:
         **compaction_figures(sim, subscriber),
         **network_figures(sim, subscriber, proxy),
         **delivery_figures(sim, subscriber),
+        **ota_figures(sim, subscriber),
         **fault_figures(sim, subscriber, proxy),
         **dispatch_figures(sim, subscriber),
     }

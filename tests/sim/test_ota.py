@@ -67,7 +67,6 @@ def ota_run(tmp_path_factory):
         run = simulate(cfg, prepare=prepare, client_id="test-ota-observer")
     finally:
         rollout.stop()
-    run.report.update(rollout.figures(run.subscriber))
     return run, rollout, work / "flash"
 
 
