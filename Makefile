@@ -42,6 +42,7 @@ lint: setup
 bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/fleet.py
+	$(PY) bench/dispatch.py
 
 sim: setup
 	$(PY) -m host_tools.sim --days 2 --seed 1 --json build/report.json

@@ -8,8 +8,13 @@ Policies:
   fixed      every bin every `every_days` days, whatever its fill (today's common practice)
   threshold  bins whose last reported fill is at or above `threshold_pct`
   forecast   bins forecast (from their own `fcst`, through `host_tools.plan.eta_for`) to be
-             past `threshold_pct` when the crew gets there, or to pass `guard_pct` before
-             the next route gets there
+             full (the firmware's full_pct) before the next route gets there, less a grace:
+             a compacting bin that passed full still takes a day or so to overflow, so a bin
+             due to be full in the last `grace_h` before the next visit waits for it
+
+A compacting bin's level rises and falls with every stroke: right after a stroke it shows
+the packed pile, before one it shows the loose waste on top. A reading above the threshold
+says little about how full the bin really is; its forecast, which knows the strokes, does.
 """
 
 from __future__ import annotations
@@ -20,7 +25,7 @@ import math
 from dataclasses import dataclass, field
 
 from host_tools.binview import BinView
-from host_tools.plan import eta_for
+from host_tools.plan import FULL_PCT, eta_for
 
 POLICIES = ("fixed", "threshold", "forecast")
 LOCAL = dt.timezone(dt.timedelta(hours=9))   # the site's local time (Korea)
@@ -38,8 +43,12 @@ class CrewSettings:
     speed_kmh: float = 25.0          # town traffic
     road_factor: float = 1.3         # road distance / straight line
     area_km: float = 5.0             # the bins stand in a square this wide, depot at the centre
-    threshold_pct: float = 80.0      # worth a trip at this fill (below it: premature)
-    guard_pct: float = 95.0          # forecast policy: never let a bin pass this unvisited
+    threshold_pct: float = 75.0      # worth a trip at this fill (below it: premature)
+    full_pct: float = FULL_PCT       # the forecast policy's target: the bins' own full_pct
+    grace_h: float = 12.0            # forecast policy: full this long before the next visit
+    learn_h: float = 48.0            # a bin's forecast is used once it has reported this long
+                                     # (it learns its fill rate and strokes); until then it
+                                     # is collected when it reports full
     every_days: int = 2              # fixed policy
     silent_h: float = 48.0           # a bin not heard from this long is checked
 
@@ -99,6 +108,7 @@ class Dispatcher:
         self.cs = cs or CrewSettings()
         self.pos = {b: position(b, self.cs.area_km) for b in self.bins}
         self.last_visit: dict[str, float] = {}
+        self.first_heard: dict[str, float] = {}
         self.first_route: float | None = None
         n = max(1, math.ceil(len(self.bins) / self.cs.bins_per_crew))
         self.crews = n
@@ -149,17 +159,17 @@ class Dispatcher:
                     out.append((-fill, b, f"at {fill:.0f} %"))
                 continue
             # forecast
-            if fill >= cs.threshold_pct:
-                out.append((start, b, f"at {fill:.0f} %"))
-                continue
             if fv is None:
                 continue
-            eta_t = eta_for(fv, cs.threshold_pct)
-            eta_g = eta_for(fv, cs.guard_pct)
-            if eta_t is not None and eta_t <= arrive:
-                out.append((eta_t, b, f"forecast {cs.threshold_pct:g} % by the visit"))
-            elif eta_g is not None and eta_g <= arrive_next:
-                out.append((eta_g, b, f"forecast {cs.guard_pct:g} % before the next route"))
+            first = self.first_heard.setdefault(b, fv.fill_ts)
+            if start - first < cs.learn_h * 3600:
+                if fill >= cs.full_pct:
+                    out.append((start, b, f"at {fill:.0f} %, forecast still learning"))
+                continue
+            eta = eta_for(fv, cs.full_pct)
+            if eta is not None and eta <= arrive_next - cs.grace_h * 3600:
+                when = "by the visit" if eta <= arrive else "before the next route"
+                out.append((eta, b, f"forecast {cs.full_pct:g} % {when}"))
         out.sort()
         return out
 

@@ -30,6 +30,11 @@ def main(argv=None) -> int:
     p.add_argument("--broker", default=None, help="HOST:PORT (default: start one)")
     p.add_argument("--json", dest="json_path", default=None, help="write the report here")
     p.add_argument("--workdir", default=None, help="flash folders (default build/fleet)")
+    p.add_argument("--dispatch", choices=["fixed", "threshold", "forecast"], default=None,
+                   help="crews dispatched from the broker by this policy (host_tools.dispatch)")
+    p.add_argument("--threshold", type=float, default=None, help="dispatch threshold, %%")
+    p.add_argument("--fleet", choices=["uniform", "field"], default=None,
+                   help="field: most bins fill in days, a few busy ones in hours")
     args = p.parse_args(argv)
     forwarded = ["--bins", str(args.bins), "--days", str(args.days), "--seed", str(args.seed),
                  "--workdir", args.workdir or "build/fleet"]
@@ -37,6 +42,12 @@ def main(argv=None) -> int:
         forwarded += ["--start", args.start]
     if args.broker:
         forwarded += ["--broker", args.broker]
+    if args.dispatch:
+        forwarded += ["--dispatch", args.dispatch]
+    if args.threshold is not None:
+        forwarded += ["--threshold", str(args.threshold)]
+    if args.fleet:
+        forwarded += ["--fleet", args.fleet]
     try:
         report = run(sim_args(forwarded))
     except KeyboardInterrupt:
@@ -48,6 +59,14 @@ def main(argv=None) -> int:
           f"wall; {report['wakes']} wakes; telemetry published {pub}, delivered {rec}: "
           f"{'every report accounted for' if accounted else f'{pub - rec} MISSING'}; "
           f"firmware errors {report['firmware_errors']}")
+    if args.dispatch:
+        print(f"fleet: {args.dispatch} dispatch: {report['collections']} collections, mean "
+              f"fill {report['mean_fill_at_collection_pct']} %, premature "
+              f"{report['premature_collections_pct']} %, empty "
+              f"{report['empty_collections_pct']} %, overflowing "
+              f"{report['overflow_collections_pct']} %, {report['overflow_hours']} overflow "
+              f"hours, {report['truck_km']} truck km, forecast error "
+              f"{report['forecast_mae_h']} h ({report['forecast_pairs']} forecasts)")
     if args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_path).write_text(json.dumps(report, indent=1) + "\n")

@@ -37,8 +37,10 @@ def drain(proxy: Proxy, subscriber: Subscriber, timeout_s: float = 10.0) -> None
 def simulate(cfg: SimConfig, upstream: tuple[str, int] | None = None,
              prepare: Callable[[Simulation], None] | None = None,
              client_id: str = "sim-observer", on_progress=None,
-             progress_every_s: float = 0.5) -> Run:
-    """Run cfg to its end; prepare(sim) may adjust the world before the first wake."""
+             progress_every_s: float = 0.5, dispatch: str | None = None,
+             crew_settings=None) -> Run:
+    """Run cfg to its end; prepare(sim) may adjust the world before the first wake.
+    dispatch: crews sent by that policy (host_tools.dispatch) instead of the world's own."""
     broker = proxy = subscriber = None
     try:
         if upstream is None:
@@ -46,7 +48,13 @@ def simulate(cfg: SimConfig, upstream: tuple[str, int] | None = None,
             upstream = (broker.host, broker.port)
         proxy = Proxy(upstream).start()
         subscriber = Subscriber(*upstream, client_id=client_id).start()
+        if dispatch:
+            cfg.settings.crew = "visits"
         sim = Simulation(cfg, proxy.address, upstream[1])
+        if dispatch:
+            from host_tools.sim.crew import Crew
+
+            sim.set_hook(Crew(dispatch, list(sim.bins), subscriber, proxy, crew_settings))
         if prepare:
             prepare(sim)
         t0 = time.monotonic()

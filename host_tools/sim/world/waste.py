@@ -26,13 +26,14 @@ RATIO_FULL = 4.0    # ... last layers of a full bin
 
 # A fleet as the field data shows it (WorldSettings.fleet = "field"): most bins take days to
 # fill, a minority of busy ones (transit stops, food courts) fill in under a day. Each bin's
-# mean volume is drawn once per seed and bin: lognormal around the medians below. Ordinary
-# bins reach 60 % in ~4 days (the field median for general waste); busy bins in under a day.
+# mean volume is drawn once per seed and bin: lognormal around the medians below. With the
+# compactor, ordinary bins reach 60 % in ~4 days (the field median for general waste) and
+# pass 85 % in 4-5; busy bins reach 60 % in under a day.
 FIELD_BUSY_SHARE = 0.1
-FIELD_ORDINARY_L = 100.0      # median loose litres a day, ordinary bins
-FIELD_ORDINARY_SIGMA = 0.4
-FIELD_BUSY_L = 600.0          # ... busy bins
-FIELD_BUSY_SIGMA = 0.12
+FIELD_ORDINARY_L = 45.0       # median loose litres a day, ordinary bins
+FIELD_ORDINARY_SIGMA = 0.35
+FIELD_BUSY_L = 180.0          # ... busy bins
+FIELD_BUSY_SIGMA = 0.1
 
 
 def field_litres_per_day(seed: int, index: int) -> float:

@@ -1,0 +1,155 @@
+"""The dispatcher decides from broker knowledge only: its code never imports the simulated
+world (or any of the simulator), and its policies pick bins by what the bins reported."""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from pathlib import Path
+
+import pytest
+
+from host_tools.binview import BinView
+from host_tools.dispatch import CrewSettings, Dispatcher, route_start, views_from
+from host_tools.paths import ROOT
+
+KST = dt.timezone(dt.timedelta(hours=9))
+MONDAY_4H = dt.datetime(2025, 6, 2, 4, tzinfo=KST).timestamp()
+DAY = 86400
+
+
+def _imports(path: Path) -> set[str]:
+    names = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            names.update(a.name for a in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            names.add(node.module)
+    return names
+
+
+def _module_file(name: str) -> Path | None:
+    p = ROOT / Path(*name.split("."))
+    if (p / "__init__.py").exists():
+        return p / "__init__.py"
+    if p.with_suffix(".py").exists():
+        return p.with_suffix(".py")
+    return None
+
+
+def reachable(start: str) -> set[str]:
+    """Every project module start imports, directly or through other project modules."""
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in seen:
+            continue
+        seen.add(name)
+        f = _module_file(name)
+        if f is not None:
+            todo += [n for n in _imports(f) if n.split(".")[0] == "host_tools"]
+    return seen
+
+
+def test_dispatch_never_imports_the_world():
+    mods = reachable("host_tools.dispatch")
+    assert "host_tools.plan" in mods and "host_tools.binview" in mods   # the check sees
+    assert not [m for m in mods if m.startswith("host_tools.sim")], sorted(mods)
+
+
+def test_the_import_check_catches_a_world_import(tmp_path, monkeypatch):
+    import tests.host.test_dispatch as me
+
+    fake = tmp_path / "host_tools" / "dispatch"
+    fake.mkdir(parents=True)
+    (fake / "__init__.py").write_text("from host_tools.sim.world.bin import BinWorld\n")
+    monkeypatch.setattr(me, "ROOT", tmp_path)
+    assert "host_tools.sim.world.bin" in reachable("host_tools.dispatch")
+
+
+def view(bin_id, fill, ts, fcst=None):
+    v = BinView(bin_id)
+    v.update("telemetry", {"ts": ts, "fill": fill, "fcst": fcst}, ts)
+    return v
+
+
+def test_threshold_takes_the_bins_at_or_above_it():
+    d = Dispatcher("threshold", ["a", "b", "c"], CrewSettings(threshold_pct=75))
+    views = {"a": view("a", 80, MONDAY_4H - 600), "b": view("b", 60, MONDAY_4H - 600),
+             "c": view("c", 75, MONDAY_4H - 600)}
+    route = d.plan(views, MONDAY_4H, MONDAY_4H + DAY)
+    assert sorted(v.bin_id for v in route.visits) == ["a", "c"]
+    assert all(MONDAY_4H < v.at < MONDAY_4H + 9 * 3600 for v in route.visits)
+    assert route.km > 0
+
+
+def test_forecast_takes_the_bins_due_before_the_next_visit():
+    d = Dispatcher("forecast", ["soon", "later", "full", "flat"], CrewSettings(learn_h=0))
+    t = MONDAY_4H - 600
+    views = {"soon": view("soon", 50, t, fcst=int(MONDAY_4H + 10 * 3600)),
+             "later": view("later", 70, t, fcst=int(MONDAY_4H + 3 * DAY)),
+             "full": view("full", 90, t, fcst=t),
+             "flat": view("flat", 40, t, fcst=None)}
+    route = d.plan(views, MONDAY_4H, MONDAY_4H + DAY)
+    assert sorted(v.bin_id for v in route.visits) == ["full", "soon"]
+    # emptied since its last report: the old forecast is void
+    route = d.plan(views, MONDAY_4H + DAY, MONDAY_4H + 2 * DAY)
+    assert route.visits == []
+
+
+def test_a_new_bins_forecast_is_not_used_until_it_has_learnt():
+    d = Dispatcher("forecast", ["new", "full"], CrewSettings(learn_h=48))
+    t = MONDAY_4H - 600
+    views = {"new": view("new", 50, t, fcst=int(MONDAY_4H + 3600)),
+             "full": view("full", 90, t, fcst=t)}
+    assert [v.bin_id for v in d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits] == ["full"]
+    t3 = MONDAY_4H + 2 * DAY
+    views["new"] = view("new", 50, t3 - 600, fcst=int(t3 + 3600))
+    assert [v.bin_id for v in d.plan(views, t3, t3 + DAY).visits] == ["new"]
+
+
+def test_fixed_every_n_days_staggered():
+    bins = [f"b{i}" for i in range(6)]
+    d = Dispatcher("fixed", bins, CrewSettings(every_days=2))
+    day1 = {v.bin_id for v in d.plan({}, MONDAY_4H, MONDAY_4H + DAY).visits}
+    day2 = {v.bin_id for v in d.plan({}, MONDAY_4H + DAY, MONDAY_4H + 2 * DAY).visits}
+    day3 = {v.bin_id for v in d.plan({}, MONDAY_4H + 2 * DAY, MONDAY_4H + 3 * DAY).visits}
+    assert len(day1) == 3 and day1 | day2 == set(bins) and not day1 & day2
+    assert day3 == day1
+
+
+def test_crew_time_is_limited_the_most_urgent_go_first():
+    bins = [f"b{i:03d}" for i in range(200)]
+    d = Dispatcher("threshold", bins, CrewSettings(bins_per_crew=1000, threshold_pct=50))
+    views = {b: view(b, 51 + i * 0.2, MONDAY_4H - 600) for i, b in enumerate(bins)}
+    route = d.plan(views, MONDAY_4H, MONDAY_4H + DAY)
+    assert 0 < len(route.visits) < 200 and route.deferred
+    assert min(views[v.bin_id].fill for v in route.visits) > \
+        max(views[b].fill for b in route.deferred)
+    sunday = MONDAY_4H + 6 * DAY
+    assert dt.datetime.fromtimestamp(sunday, KST).weekday() == 6
+    d2 = Dispatcher("threshold", bins, CrewSettings(bins_per_crew=1000, threshold_pct=50))
+    on_sunday = d2.plan(views, sunday, sunday + DAY)
+    assert len(on_sunday.visits) < len(route.visits)
+    assert all(v.at < sunday + 4 * 3600 for v in on_sunday.visits)
+
+
+def test_views_keep_only_what_was_known_by_then():
+    class M:
+        def __init__(self, bin_id, kind, d):
+            self.bin_id, self.kind, self._d = bin_id, kind, d
+
+        def json(self):
+            return self._d
+
+    msgs = [M("a", "telemetry", {"ts": 100, "fill": 10}),
+            M("a", "telemetry", {"ts": 300, "fill": 90}),
+            M("a", "event", "not a dict")]
+    v = views_from(msgs, upto=200)
+    assert v["a"].fill == 10
+
+
+@pytest.mark.parametrize("t,hour", [(MONDAY_4H - 1, 4), (MONDAY_4H + 1, 4)])
+def test_route_start(t, hour):
+    s = route_start(t, CrewSettings())
+    assert dt.datetime.fromtimestamp(s, KST).hour == hour and s >= t
