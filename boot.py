@@ -41,7 +41,7 @@ if _slot == "firmware":
     for _p in ("firmware", "firmware/lib"):
         if _p not in sys.path:
             sys.path.append(_p)
-else:   # ahead of everything else: the slot's modules shadow the factory's
+elif _slot not in sys.path:   # ahead of everything else: the slot shadows the factory
     sys.path.insert(0, _slot + "/lib")
     sys.path.insert(0, _slot)
 

@@ -112,9 +112,13 @@ def main(argv=None) -> int:
     try:
         for b in a.bins:
             cid = f"ota-{uuid.uuid4().hex[:8]}"
-            push(c, b, a.bundle, cid)
-            print(f"{b}: command {cid} sent (update to {a.bundle})")
-        time.sleep(0.5)
+            info = push(c, b, a.bundle, cid)
+            info.wait_for_publish(10)
+            if not info.is_published():
+                print(f"{b}: the broker did not take command {cid}", file=sys.stderr)
+                return 1
+            print(f"{b}: command {cid} queued at the broker (update to {a.bundle}); the bin "
+                  "acks it on bins/{b}/cmd/ack at its next session".replace("{b}", b))
     finally:
         c.disconnect()
         c.loop_stop()

@@ -115,10 +115,9 @@ def build(seed: bytes | None, version: str, src: Path = FIRMWARE, platform: str 
 
 def read_key(path: Path) -> bytes:
     """A private key written by `keygen`: 64 hex digits."""
-    text = Path(path).read_text().strip()
     try:
-        seed = bytes.fromhex(text)
-    except ValueError:
+        seed = bytes.fromhex(Path(path).read_bytes().decode("ascii").strip())
+    except (ValueError, UnicodeDecodeError):
         seed = b""
     if len(seed) != 32:
         raise ValueError(f"{path}: not an update signing key (64 hex digits expected)")

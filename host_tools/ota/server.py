@@ -101,10 +101,10 @@ class BundleServer:
             return [r for r in self.log if bin_id is None or r.bin_id == bin_id]
 
 
-def push(client: mqtt.Client, bin_id: str, bundle: str, cmd_id: str) -> None:
+def push(client: mqtt.Client, bin_id: str, bundle: str, cmd_id: str) -> mqtt.MQTTMessageInfo:
     """Tell a bin to fetch a bundle: a command on bins/<id>/cmd (QoS 1: the broker keeps it
     for a sleeping bin). The bin checks the bundle's signature itself."""
     if not NAME_RE.match(bundle):
         raise ValueError(f"bundle name {bundle!r}: 1..32 of A-Z a-z 0-9 . _ -")
-    client.publish(f"bins/{bin_id}/cmd",
-                   json.dumps({"id": cmd_id, "cmd": "ota", "bundle": bundle}), qos=1)
+    return client.publish(f"bins/{bin_id}/cmd",
+                          json.dumps({"id": cmd_id, "cmd": "ota", "bundle": bundle}), qos=1)
