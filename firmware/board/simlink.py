@@ -26,16 +26,17 @@ class Conn:
         self.isr_ms = None      # while a handler runs: the virtual time of its pin writes
         self._broken = False
         # Input sampling: the inputs read at one virtual instant come back in one request.
-        # The names read at the previous instant are fetched together with the first read
-        # of a new one (a control loop reads the same set every tick); every other request
-        # voids the sample, since it may change the world (a pin write, time passing).
+        # The first read at a new instant also fetches what was read the last time an
+        # instant began with that name (a control loop reads the same set every tick, a
+        # wake reads the same set each time); every other request voids the sample, since
+        # it may change the world (a pin write, time passing).
         # Off while a technician drives the board by hand: the virtual clock then stands
         # still between commands, so one instant can outlast a change made from outside.
         self.cache = False
         self._snap = {}
         self._snap_ms = -1
         self._reads = []        # names read at the latest instant, in order
-        self._prev_reads = ()   # ... and at the instant before
+        self._sets = {}         # first name read at an instant -> the names read then
         self._out = {}          # output pin -> level written since this boot
         # A UART write travels with the next request on the same UART (a command and the
         # read of its reply: one round trip); any other request sends it first, alone.
@@ -90,12 +91,9 @@ class Conn:
                 return v
             names = (name,)
         else:
-            self._prev_reads = self._reads
+            names = self._sets.get(name) or [name]
             self._reads = [name]
-            names = [name]
-            for n in self._prev_reads:
-                if n != name:
-                    names.append(n)
+            self._sets[name] = self._reads
         vals = self.call("sample", *names)
         if now != self._snap_ms or clock.now_ms != now:
             self._snap = {}

@@ -6,10 +6,20 @@ import sys
 from board.simlink import SimReset
 
 
+_code = {}   # path -> (size, mtime, code): a fast-mode wake does not parse the file again
+
+
 def _run_file(path):
-    with open(path) as f:
-        code = f.read()
-    exec(code, {"__name__": "__main__", "__file__": path})
+    import os
+
+    st = os.stat(path)
+    key = (st[6], st[8])
+    hit = _code.get(path)
+    if hit is None or hit[0] != key:
+        with open(path) as f:
+            hit = (key, compile(f.read(), path, "exec"))
+        _code[path] = hit
+    exec(hit[1], {"__name__": "__main__", "__file__": path})
 
 
 def run(root=""):
