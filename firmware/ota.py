@@ -28,7 +28,7 @@ MANIFEST = "_manifest.json"
 _MAGIC = b"BOTA1"
 _HEADER = const(8)
 _MANIFEST_MAX = const(8192)
-_CHUNK = const(2048)
+_CHUNK = const(4096)            # one flash sector per append
 _SESSION_BYTES = const(32768)   # per session: a bundle comes over a few wakes
 _IDLE_MAX = const(6)           # sessions in a row without a byte: give up
 _FILE_MAX = const(262144)
@@ -99,6 +99,9 @@ def start(name):
         return False, "bundle must be 1..32 of A-Z a-z 0-9 . _ -"
     if slot_info().get("trial"):
         return False, "version %s is still on trial" % slot_info().get("v")
+    j = job()
+    if j is not None and j["b"] == name:    # told again (an ack lost): go on, not over
+        return True, "update %s already under way" % name
     fsutil.write_json(JOB, {"b": name, "idle": 0})
     return True, "update %s queued" % name
 
