@@ -9,7 +9,7 @@ PATH = "config.json"
 SCHEMA = {
     "wake_s": (900, 60, 86400),               # sensor reading interval
     "report_min_s": (900, 60, 86400),         # never report more often (MinTime)
-    "report_max_s": (3600, 300, 86400),       # heartbeat report at least this often (MaxTime)
+    "report_max_s": (7200, 300, 86400),       # heartbeat report at least this often (MaxTime)
     "report_change_pct": (5, 1, 50),          # report when fill moved this much (ReportableChange)
     "full_pct": (85, 30, 100),                # full alert threshold
     "full_clear_pct": (70, 10, 95),           # full alert clears below this (hysteresis)

@@ -51,12 +51,12 @@ check.eq(config.load()["empty_mm"], 1200, "calibration persisted")
 
 # config: as a whole, atomically, unchanged on error
 before = flash()
-acks, _, _ = run([("config", b'{"id": "c1", "report_max_s": 7200, "full_pct": 5}')])
+acks, _, _ = run([("config", b'{"id": "c1", "report_max_s": 10800, "full_pct": 5}')])
 check.eq((acks[0]["ok"], acks[0]["id"]), (False, "c1"), "one bad field rejects the lot")
 check.eq(flash(), before, "rejected config changed nothing")
-acks, _, _ = run([("config", b'{"report_max_s": 7200, "wake_s": 1800}')])
+acks, _, _ = run([("config", b'{"report_max_s": 10800, "wake_s": 1800}')])
 check.eq((acks[0]["ok"], acks[0]["id"]), (True, "config"), "good config accepted")
-check.eq(config.load()["report_max_s"], 7200, "config persisted")
+check.eq(config.load()["report_max_s"], 10800, "config persisted")
 
 # a config that moves the broker is on trial; a failed session rolls it back
 st = {}
@@ -65,7 +65,7 @@ check.true(acks[0]["ok"] and "trial" in acks[0]["res"], "broker move on trial")
 check.eq(config.load()["broker_host"], "nowhere.example", "trial config in use")
 check.true(downlink.rollback_trial(st, logf), "rolled back")
 check.eq(config.load()["broker_host"], "127.0.0.1", "old broker restored")
-check.eq(config.load()["report_max_s"], 7200, "the rest of the config kept")
+check.eq(config.load()["report_max_s"], 10800, "the rest of the config kept")
 acks, _, _ = run([("config", b'{"broker_host": "nowhere.example"}')], st)
 check.eq(acks[0]["ok"], False, "the same broken config is refused again")
 acks, _, _ = run([("cmd", b'{"id": 1, "cmd": "report_now"}')] * 12)

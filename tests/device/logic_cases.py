@@ -28,7 +28,8 @@ check.eq(fill.forecast_full([[0, 30.0], [3600, 20.0]], 3600, 85), None, "falling
 cfg = config.defaults()
 st = {"last_report": 1000, "last_fill": 40.0, "hist": [], "cmp_after": None}
 # report rule: MaxTime heartbeat, MinTime floor, ReportableChange
-check.eq(decide.report_due(1000 + 3600, 40.0, st, cfg), True, "heartbeat")
+check.eq(decide.report_due(1000 + cfg["report_max_s"], 40.0, st, cfg), True, "heartbeat")
+check.eq(decide.report_due(999 + cfg["report_max_s"], 40.0, st, cfg), False, "no change")
 check.eq(decide.report_due(1000 + 600, 60.0, st, cfg), False, "change but inside MinTime")
 check.eq(decide.report_due(1000 + 900, 46.0, st, cfg), True, "change after MinTime")
 check.eq(decide.report_due(1000 + 900, 42.0, st, cfg), False, "small change")

@@ -15,7 +15,7 @@ from ..conftest import DEVICE, TESTS
 
 @pytest.mark.parametrize("script,cases", [
     ("a02yyuw_cases.py", 19),
-    ("logic_cases.py", 45),
+    ("logic_cases.py", 46),
     ("persist_cases.py", 18),
     ("compactor_cases.py", 19),
     ("ranger_cases.py", 33),
@@ -34,7 +34,7 @@ def test_pure_logic_on_cpython(tmp_path):
     r = subprocess.run([sys.executable, str(DEVICE / "logic_cases.py")], cwd=tmp_path, env=env,
                        capture_output=True, text=True, timeout=60)
     assert r.returncode == 0, r.stdout + r.stderr
-    assert "PASS 45 cases" in r.stdout
+    assert "PASS 46 cases" in r.stdout
 
 
 def test_case_runner_reports_failures(tmp_path):

@@ -28,8 +28,8 @@ def test_two_day_run_delivers_every_report(sim_2days):
     # a wake every 15 minutes for two days (the first boot is a power-on, not a wake), and a
     # few sooner while the bin fills fast (power_policy.next_wake_s)
     assert 180 <= report["wakes"] <= 204
-    # at least the hourly heartbeat
-    assert report["telemetry_received"] >= 48
+    # at least the two-hourly heartbeat
+    assert report["telemetry_received"] >= 24
 
 
 def test_reported_fill_tracks_the_world(sim_2days):

@@ -74,7 +74,7 @@ def test_tls_session_delivers_and_handles_downlink(tls_broker, tmp_path):
     try:
         flash = _flash(tmp_path, tls_broker)
         # the retained config is there before the bin's first session
-        obs.publish("bins/bin-a/config", json.dumps({"id": "cfg-1", "report_max_s": 7200}),
+        obs.publish("bins/bin-a/config", json.dumps({"id": "cfg-1", "report_max_s": 10800}),
                     retain=True)
         r = _session(tls_broker, flash, "bin-a", USERS["bin-a"], "report", "3")
         assert "sent 3 queued 0 fail 0" in r.out, r.out
@@ -82,7 +82,7 @@ def test_tls_session_delivers_and_handles_downlink(tls_broker, tmp_path):
         assert [json.loads(p)["seq"] for p in obs.of("bins/bin-a/telemetry")] == [1, 2, 3]
         acks = [json.loads(p) for p in obs.of("bins/bin-a/cmd/ack")]
         assert acks == [{"id": "cfg-1", "ok": True, "res": "config saved"}]
-        assert json.loads((flash / "config.json").read_text())["report_max_s"] == 7200
+        assert json.loads((flash / "config.json").read_text())["report_max_s"] == 10800
         # commands sent while the bin sleeps wait in its persistent session
         bad = [b"{not json", json.dumps({"id": 2, "cmd": "compact", "force": 1}),
                json.dumps({"id": 3, "cmd": "explode"}), b"x" * 5000,
