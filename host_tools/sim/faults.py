@@ -46,7 +46,9 @@ HANG_P = 0.06               # each boot with the watchdog armed: a call never re
 HANG_GAP_BOOTS = 8          # ...at most once in this many boots (three in a row = safe mode)
 HANG_REQUESTS = (5, 40)
 OFF_MS = (1000, 20000)      # the power comes back after
-STATE_FILES = ("state.json", "config.json", "boots.json", "identity.json")
+# files that may never vanish (boots.json may: no file is a count of 0, and boot.py deletes
+# it on purpose when it rolls an update back)
+STATE_FILES = ("state.json", "config.json", "identity.json")
 
 
 # --- the report queue as it is on flash (format: firmware/outbox.py) --------------------
