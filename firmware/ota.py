@@ -333,7 +333,8 @@ def step(sess, st, board, running, log, after=None):
             fsutil.write_json(JOB, j)
             events.append(("ota_started", {"v": m["v"], "bytes": total}))
         m = fsutil.read_json(j["slot"] + "/" + MANIFEST)
-        if not isinstance(m, dict) or j["slot"] != slot:
+        if not isinstance(m, dict) or not isinstance(m.get("files"), list) \
+                or j["slot"] != slot:
             raise Refused("manifest", "the slot's manifest is gone")
         if _download(f, j, m["files"], slot, log):
             for path, size, digest in m["files"]:
