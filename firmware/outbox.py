@@ -26,6 +26,7 @@ _MAGIC = const(0xA5)
 _HDR = const(8)
 _MAX_BODY = const(4096)        # a larger length field is damage, not a report
 _COMPACT_DEAD = const(8192)    # rewrite the log when this many bytes are dead
+_WRITE_CHUNK = const(2048)     # compaction writes about this much at a time
 _T_REPORT = const(82)          # 'R'
 _T_ACK = const(75)             # 'K'
 _T_DROP = const(68)            # 'D'
@@ -214,17 +215,25 @@ class Outbox:
         with open(tmp, "wb") as out:
             body = struct.pack("<HI", 0, self.dropped)
             tb = struct.pack("<I", self.tag)
-            fsutil.put(out, tmp, bytes(self._record(_T_DROP, body)) + body
-                       + bytes(self._record(_T_COMMIT, tb)) + tb)
+            parts = [bytes(self._record(_T_DROP, body)), body,
+                     bytes(self._record(_T_COMMIT, tb)), tb]
             off = 2 * _HDR + len(body) + len(tb)
+            held = off
             if self._live:
                 with open(self._path, "rb") as f:
                     for o in self._live:
                         rec = self._read_rec(f, o)
                         if rec is None:
                             continue
-                        fsutil.put(out, tmp, bytes(self._record(_T_REPORT, rec[1])) + rec[1])
+                        parts.append(bytes(self._record(_T_REPORT, rec[1])))
+                        parts.append(rec[1])
                         live.append(off)
                         off += _HDR + len(rec[1])
+                        held += _HDR + len(rec[1])
+                        if held >= _WRITE_CHUNK:    # a few large writes, not one per record
+                            fsutil.put(out, tmp, b"".join(parts))
+                            parts, held = [], 0
+            if parts:
+                fsutil.put(out, tmp, b"".join(parts))
         os.rename(tmp, self._path)
         self._live, self._size = live, off

@@ -23,7 +23,7 @@ CUT_FILES = ("state.json.tmp", "boots.json.tmp", "outbox.q", "outbox.q.tmp",
 @pytest.fixture(scope="module")
 def faults(tmp_path_factory):
     work = tmp_path_factory.mktemp("faults")
-    return run_sim("--days", "2", "--seed", "1", "--start", "2026-06-01",
+    return run_sim("--days", "3", "--seed", "1", "--start", "2026-06-01",
                    "--scenario", "faults", "--workdir", str(work))
 
 
