@@ -3,7 +3,7 @@
 import sys
 
 # Which firmware slot runs (firmware/ota.py): the deployed firmware/ unless slot.json names
-# an update slot. An update on trial that booted 3 times (power-ons aside; 12 in all)
+# an update slot. An update on trial that booted 3 times (power-ons aside; 20 in all)
 # without confirming itself by an acknowledged report gives way to the slot before it.
 _slot, _s = "firmware", None
 
@@ -24,7 +24,7 @@ try:
         _s = json.loads(_f.read())
     if _s.get("active") in ("fw_a", "fw_b"):
         _slot = _s["active"]
-        if _s.get("trial") and (_s.get("tries", 0) >= 3 or _s.get("n", 0) >= 12):
+        if _s.get("trial") and (_s.get("tries", 0) >= 3 or _s.get("n", 0) >= 20):
             _s = {"active": _s.get("prev"), "v": _s.get("pv"), "bad": _s.get("v"),
                   "rolled_back": _s.get("v")}
             _slot = _s["active"] if _s["active"] in ("fw_a", "fw_b") else "firmware"

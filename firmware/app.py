@@ -105,6 +105,9 @@ def run_cycle(board, force_report=False):
         events.append(("reset", {"cause": cause}))
     if st["crashes"]:
         events.append(("recovered", {"crashes": st["crashes"]}))
+    trial = ota.trial()
+    if trial:   # a new version must confirm itself with a report: this wake sends one
+        events.append(("ota_trial", trial))
 
     # sense
     r = sense.read(board, cfg)

@@ -32,6 +32,7 @@ _CHUNK = const(4096)            # one flash sector per append
 _SESSION_BYTES = const(32768)   # per session: a bundle comes over a few wakes
 _IDLE_MAX = const(6)           # sessions in a row without a byte: give up
 _FILE_MAX = const(262144)
+_TRIAL_BOOTS = const(3)        # boot.py rolls back after this many (power-ons aside)
 _NAME_OK = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-"
 
 
@@ -91,6 +92,14 @@ def job():
 def busy():
     """A download is pending or the running version is on trial: report every wake."""
     return job() is not None or bool(slot_info().get("trial"))
+
+
+def trial():
+    """The running version is on trial: {"v", "boots"} for the ota_trial event, else None."""
+    info = slot_info()
+    if not info.get("trial"):
+        return None
+    return {"v": info.get("v"), "boots": info.get("tries", 0), "of": _TRIAL_BOOTS}
 
 
 def start(name):

@@ -33,7 +33,7 @@ _DAY_S = const(86400)
 _MIN_WAKE_S = const(300)      # the fastest a filling bin is checked
 
 # Events that start a modem session even at the critical level.
-_ALARMS = ("full", "sensor_fault", "motor_fault", "reset", "energy_level")
+_ALARMS = ("full", "sensor_fault", "motor_fault", "reset", "energy_level", "ota_trial")
 
 
 def next_level(lvl, soc, deficit, since_change_s):
