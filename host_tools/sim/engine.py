@@ -306,7 +306,7 @@ class Simulation:
             b.vbin.counters.crashes += op == "crash"
             wdt = b.vbin.wdt_timeout_ms
             if wdt is None:      # no watchdog running: safe mode, the REPL waits
-                b.vbin.counters.safe_mode_entries += 1
+                b.vbin.counters.safe_mode_entries += op == "halt"
                 b.status = "dead"
                 self._send(conn, b.t_ms, control="exit")
                 return

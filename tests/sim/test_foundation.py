@@ -147,4 +147,5 @@ def test_crash_every_wake_ends_in_safe_mode_with_the_trace_reported(tmp_path):
     assert "RuntimeError" in (flash / "last_trace.txt").read_text()
     # the first boot plus three timer wakes, then nothing more: the bin waits in its REPL
     assert report["wakes"] == 3
+    assert report["safe_mode_entries"] == 1   # seen from outside: no watchdog, REPL waits
     assert report["compactions"] == 0 and report["motor_on_with_door_open_ms"] == 0
