@@ -10,9 +10,10 @@ tear after k > 0 bytes is harsher than the device, never easier; k = n lands bet
 write and the rename that would commit it. Other cuts come at a random request of a boot,
 between two operations. Power returns after 1-20 s and the bin boots with cause power_on.
 
-Hangs. A wake may hang in a peripheral call that never returns (a UART or socket driver
-stuck): once the watchdog is armed, the simulator lets it fire (its timeout after the last
-feed) and kills the process there; the bin boots with cause watchdog.
+Hangs. The modem or the data path may stop answering in a way no timeout catches (a UART or
+socket call that never returns): at the n-th modem UART or network request of a wake, the
+simulator lets the armed watchdog fire (its timeout after the last feed) and kills the
+process there; the bin boots with cause watchdog.
 
 After every cut and hang the simulator reads the bin's flash folder while the process is
 dead (FlashWatch): every JSON file must parse, none may vanish, the state may not go back
@@ -42,9 +43,10 @@ from pathlib import Path
 CUT_WRITE_P = 0.15          # each flash write: the power fails inside it
 CUT_RANDOM_P = 0.5          # each boot: the power fails at a random request...
 CUT_RANDOM_REQUESTS = 80    # ...among its first this many
-HANG_P = 0.06               # each boot with the watchdog armed: a call never returns...
+HANG_P = 0.15               # each boot: a modem or network call never returns...
 HANG_GAP_BOOTS = 8          # ...at most once in this many boots (three in a row = safe mode)
-HANG_REQUESTS = (5, 40)
+HANG_REQUESTS = (1, 25)     # ...at this modem or network request of the wake
+HANG_OPS = ("uart_read", "uart_write", "uart_any", "uart_readline", "uart_xfer", "net_route")
 OFF_MS = (1000, 20000)      # the power comes back after
 # files that may never vanish (boots.json may: no file is a count of 0, and boot.py deletes
 # it on purpose when it rolls an update back)
@@ -216,7 +218,10 @@ class Faults:
         if self.requests == self.kill_at:
             self.cuts_random += 1
             return ("cut",)
-        if self.hang_at is not None and self.requests >= self.hang_at \
+        if self.hang_at is not None and op in HANG_OPS \
+                and (op == "net_route" or (args and args[0] == "modem")):
+            self.hang_at -= 1
+        if self.hang_at is not None and self.hang_at <= 0 \
                 and vbin.wdt_timeout_ms is not None:
             self.hang_at = None
             self.hangs += 1
