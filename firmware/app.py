@@ -94,8 +94,10 @@ def run_cycle(board, force_report=False):
     st = state.load(board.rtc, flash_log)
     st["boots"] += 1
     outbox = Outbox()
-    if outbox.skipped:
-        flash_log("outbox.q: %d damaged records skipped" % outbox.skipped)
+    if outbox.damaged:
+        flash_log("outbox.q: %d damaged records skipped" % outbox.damaged)
+    elif outbox.skipped:   # only the end: the write a power cut interrupted
+        log("outbox.q: the record being written when the power failed was dropped")
     _requeue(st, outbox)
     events = []
     if damage:

@@ -41,7 +41,8 @@ class Outbox:
         self._live = []        # file offsets of the reports still waiting, oldest first
         self.dropped = 0
         self.tag = 0           # tag of the last batch committed (put_batch)
-        self.skipped = 0       # damaged records found by the last scan
+        self.skipped = 0       # damaged records found by the last scan...
+        self.damaged = 0       # ...of which before the last good record (not a power cut)
         self._size = 0
         self._scan()
         if self.skipped:
@@ -89,6 +90,8 @@ class Outbox:
                     batch = []     # a batch torn or damaged: none of it
                     off += 1       # resync: look for the next good record
                     continue
+                if self.skipped:
+                    self.damaged = self.skipped   # damage before a good record: not a cut
                 bad = False
                 t, body = rec
                 if t != _T_BATCH and batch and t != _T_COMMIT:

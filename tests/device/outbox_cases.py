@@ -51,6 +51,8 @@ for cut in range(1, rec_len):
     with open(PATH, "wb") as f:
         f.write(good + good[rec_len:rec_len + cut])  # a third record torn after `cut` bytes
     o = Outbox()
+    if o.damaged or not o.skipped:
+        bad_cut += 1                                 # a torn end is a cut, not damage
     o.put("telemetry", json.dumps({"seq": 3}))
     if seqs(Outbox()) != [1, 2, 3]:
         bad_cut += 1
@@ -97,6 +99,7 @@ with open(PATH, "wb") as f:
 o = Outbox()
 check.eq(seqs(o), [0, 2, 3], "damaged record skipped, neighbours kept")
 check.eq(o.skipped, 1, "damage counted")
+check.eq(o.damaged, 1, "damage before good records is damage, not a power cut")
 
 # garbage files never crash the queue
 import random  # noqa: E402

@@ -21,7 +21,7 @@ from ..conftest import DEVICE, TESTS
     ("ranger_cases.py", 33),
     ("fillwatch_cases.py", 39),
     ("energy_cases.py", 83),
-    ("outbox_cases.py", 19),
+    ("outbox_cases.py", 20),
     ("downlink_cases.py", 22),   # includes a fuzz of 2,000 sessions of garbled downlink
 ])
 def test_on_unix_port(device, script, cases):
