@@ -1,6 +1,7 @@
 # Bad input never crashes the firmware: fuzzed files on flash (config.json, state.json and the
-# RTC copy, boots.json, identity.json) and garbled bytes from the broker into a whole MQTT
-# reporting session (uplink.deliver). Runs in a fresh folder (the test's flash).
+# RTC copy, boots.json, identity.json), garbled level-sensor frames (A02YYUW, MaxBotix) and
+# garbled bytes from the broker into a whole MQTT reporting session (uplink.deliver). Runs in
+# a fresh folder (the test's flash).
 # Usage: micropython badinput_cases.py [n]
 import json
 import os
@@ -171,6 +172,76 @@ for _ in range(N // 5):
 check.eq(raised, 0, "damaged identity.json: never raises")
 check.eq(wrong, 0, "damaged identity.json: always a string id")
 os.remove("identity.json")
+
+
+# --- level sensors: garbage, torn and bit-flipped frames ------------------------------
+from drivers.a02yyuw import A02YYUW  # noqa: E402
+from drivers.maxbotix import MaxBotix  # noqa: E402
+from fakes import FakeClock, ScriptUART  # noqa: E402
+
+
+def a02_frames(data):
+    """Distances a valid A02YYUW frame anywhere in data could give."""
+    out = set()
+    for i in range(len(data) - 3):
+        if data[i] == 0xFF and (0xFF + data[i + 1] + data[i + 2]) & 0xFF == data[i + 3]:
+            out.add(data[i + 1] << 8 | data[i + 2])
+    return out
+
+
+def mb_frames(data):
+    out = set()
+    for i in range(len(data) - 5):
+        w = data[i:i + 6]
+        if w[0] == 0x52 and w[5] == 0x0D and all(0x30 <= c <= 0x39 for c in w[1:5]):
+            out.add(int(bytes(w[1:5])))
+    return out
+
+
+def sensor_stream(good_frame):
+    parts = []
+    for _ in range(random.getrandbits(3)):
+        k = random.getrandbits(2)
+        f = good_frame(31 + random.getrandbits(12))
+        if k == 0:
+            parts.append(rnd_bytes(random.getrandbits(4)))
+        elif k == 1:
+            parts.append(f[:random.getrandbits(2)])
+        elif k == 2:
+            b = bytearray(f)
+            b[random.getrandbits(8) % len(b)] ^= 1 << random.getrandbits(3)
+            parts.append(bytes(b))
+        else:
+            parts.append(f)
+    return b"".join(parts)
+
+
+def a02(mm):
+    h, lo = mm >> 8, mm & 0xFF
+    return bytes([0xFF, h, lo, (0xFF + h + lo) & 0xFF])
+
+
+def mb(mm):
+    return b"R%04d\r" % mm
+
+
+raised = invented = 0
+for make, frames, cls in ((a02, a02_frames, A02YYUW), (mb, mb_frames, MaxBotix)):
+    for _ in range(N):
+        data = sensor_stream(make)
+        s = cls(ScriptUART(data, 1 + random.getrandbits(3)), FakeClock())
+        for _ in range(3):
+            try:
+                v = s.read_mm(50)
+            except Exception as e:
+                raised += 1
+                print("sensor raised:", repr(e), data)
+                break
+            if v >= 0 and v not in frames(data):
+                invented += 1
+                print("sensor read", v, "from", data)
+check.eq(raised, 0, "garbled sensor frames: read_mm never raises")
+check.eq(invented, 0, "garbled sensor frames: every distance comes from a whole frame")
 
 
 # --- garbled bytes from the broker into a whole reporting session ------------------------
