@@ -1,7 +1,6 @@
 """Bad input never crashes the firmware (tests/device/badinput_cases.py on the unix port):
 fuzzed config, state, RTC memory, boot count and identity files, garbled level-sensor frames
-and garbled broker bytes
-through whole reporting sessions."""
+and garbled broker bytes through whole reporting sessions."""
 
 from __future__ import annotations
 
