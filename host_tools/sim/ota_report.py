@@ -220,7 +220,7 @@ def figures(sim, subscriber) -> dict:
 CRASH_LINE = "\nimport sys\n\nsys.exit(70)\n"
 
 
-def faults_rollout(cfg, crash_after: int = 2, good_after: int = 3) -> OtaRollout:
+def faults_rollout(cfg, crash_after: int = 1, good_after: int = 1) -> OtaRollout:
     """The updates of --scenario faults: a bundle whose app fails at import (it must be
     rolled back) after a bin's crash_after-th report, then a good one once the bin has left
     the crashing one (and made good_after reports). The signing key is made for the run;
