@@ -412,10 +412,11 @@ def switch(slot, version, running):
                              "pv": running, "trial": 1, "tries": 0, "bad": info.get("bad")})
 
 
-def confirm(log):
-    """An acknowledged report from a version on trial: it stays. Returns an event or None."""
+def confirm(log, running=None):
+    """An acknowledged report from a version on trial: it stays. Returns an event or None.
+    Only the version on trial itself can confirm it (running: the version of this code)."""
     info = slot_info()
-    if not info.get("trial"):
+    if not info.get("trial") or (running is not None and running != info.get("v")):
         return None
     info["trial"], info["tries"] = 0, 0
     fsutil.write_json(SLOT, info)
@@ -452,7 +453,7 @@ def session(sess, st, board, running, log, outbox, acked, now):
             events.append(note)
             after.append(note_told)
         if acked:
-            ok = confirm(log)
+            ok = confirm(log, running)
             if ok:
                 events.append(ok)
         events.extend(step(sess, st, board, running, log, after))
