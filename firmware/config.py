@@ -15,6 +15,8 @@ SCHEMA = {
     "full_clear_pct": (70, 10, 95),           # full alert clears below this (hysteresis)
     "compact_pct": (75, 20, 100),             # compact when the fill passes this
     "compact_rise_pct": (10, 1, 50),          # ...and rose this much since the last stroke
+    "pack_prior_pct": (0, 0, 100),            # share of new waste a stroke keeps, for the
+                                              # forecast until the bin learnt its own (0: none)
     "empty_mm": (1100, 200, 4500),            # sensor-to-floor distance of the empty bin
     "depth_mm": (800, 100, 4000),             # usable depth: 100 % is empty_mm - depth_mm
     "burst": (7, 1, 15),                      # pings per reading

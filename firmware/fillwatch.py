@@ -272,7 +272,9 @@ def forecast(st, fill, now, cfg):
         return now
     f = fill
     t = now
-    q = fs.get("q")   # None: no stroke learnt yet, the level is taken as it rises
+    q = fs.get("q")   # None: no stroke learnt yet, the installer's prior or the bare rise
+    if q is None and cfg.get("pack_prior_pct"):
+        q = cfg["pack_prior_pct"] / 100
     floor = st.get("cmp_after")
     if floor is None:
         floor = fs.get("fl") or 0.0

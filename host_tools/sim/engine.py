@@ -138,6 +138,7 @@ class Simulation:
             # the world's clock is Korean local time (UTC+9): the fill-rate profile's hours
             conf = {"broker_host": "127.0.0.1", "broker_port": broker_port,
                     "utc_offset_min": 540,
+                    "pack_prior_pct": 13,   # this compactor's packing, as installed
                     "battery_wh": round(cfg.settings.battery_ah * 12.8)}   # as installed
             conf.update(cfg.config)
             (flash / "config.json").write_text(json.dumps(conf))

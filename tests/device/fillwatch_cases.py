@@ -150,6 +150,10 @@ st = {"compactions": 0, "hist": [], "cmp_after": 50.0,
       "fs": {"wd": list(flat), "we": list(flat), "n": 200, "nwd": 200, "nwe": 200}}
 plain = fillwatch.forecast(st, 50.0, T, cfg)
 check.eq(plain, T + 35 * 900, "no stroke learnt yet: the loose level's rise (8.75 h)")
+cfg_prior = dict(cfg)
+cfg_prior["pack_prior_pct"] = 20
+hours = (fillwatch.forecast(st, 50.0, T, cfg_prior) - T) / 3600
+check.true(23 <= hours <= 26, "nothing learnt: the installer's prior (%r h)" % hours)
 st["fs"]["q"] = 0.2
 packed = fillwatch.forecast(st, 50.0, T, cfg)
 hours = (packed - T) / 3600
