@@ -203,7 +203,8 @@ class Faults:
             self.flash_writes += 1
             n = int(args[1])
             if self.rng.random() < CUT_WRITE_P:
-                k = self.rng.randint(0, n)
+                r = self.rng.random()   # the ends get their own share: nothing, or all
+                k = n if r < 0.1 else 0 if r < 0.2 else self.rng.randint(0, n)
                 self.cuts_in_writes += 1
                 self.cuts_torn += 0 < k < n
                 self.cuts_before_commit += k == n
@@ -309,7 +310,7 @@ class ConfigChanger:
     """Changes each bin's retained config (report_change_pct 5 <-> 6) after every `every`
     telemetry messages it delivered, so that config.json is written while the power fails."""
 
-    def __init__(self, subscriber, every: int = 4):
+    def __init__(self, subscriber, every: int = 2):
         self.every = every
         self.sent = 0
         self._seen: Counter = Counter()
