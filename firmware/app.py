@@ -73,8 +73,8 @@ def _requeue(st, outbox):
     try:
         outbox.put_batch([(k, p) for k, p in out[1]], out[0])
         log("outbox: %d reports queued again after a power cut" % len(out[1]))
-    except (TypeError, ValueError) as e:
-        log("outbox: the reports kept in the state are unreadable: %s" % e)
+    except (TypeError, ValueError, AttributeError) as e:   # a damaged state
+        log("outbox: the reports kept in the state are unreadable: %r" % e)
 
 
 def run_cycle(board, force_report=False):

@@ -173,6 +173,19 @@ check.eq(raised, 0, "damaged identity.json: never raises")
 check.eq(wrong, 0, "damaged identity.json: always a string id")
 os.remove("identity.json")
 
+# reports kept in a damaged state for the queue: refused with a sentence, nothing queued
+raised = 0
+ob = Outbox()
+for _ in range(N // 5):
+    st = {"out": [1 + random.getrandbits(8), [[random.choice(WRONG), random.choice(WRONG)]
+                                              for _ in range(random.getrandbits(2))]]}
+    try:
+        app._requeue(st, ob)
+    except Exception as e:
+        raised += 1
+        print("requeue raised:", repr(e))
+check.eq(raised, 0, "damaged reports in the state: requeue never raises")
+
 
 # --- level sensors: garbage, torn and bit-flipped frames ------------------------------
 from drivers.a02yyuw import A02YYUW  # noqa: E402
