@@ -42,6 +42,12 @@ class Conn:
         # read of its reply: one round trip); any other request sends it first, alone.
         self._pend = None       # [name, hex, t_ms] of a write not sent yet
         self._stamp = None
+        # Posted requests: one that answers nothing and cannot fail at its instant (a pin
+        # going low, a watchdog feed before its deadline, RTC memory) travels in front of
+        # the next request, stamped with its own time; the simulator runs it then.
+        self._posted = []
+        self._wdt_ms = 0        # the watchdog as armed since this boot (0: not running)
+        self._wdt_fed = 0
         self._open()
 
     def _open(self):
@@ -60,6 +66,7 @@ class Conn:
             s.connect(socket.getaddrinfo(host, int(port))[0][-1])
         s.settimeout(None)  # the simulator may hold a deep-sleep reply until this bin's turn
         self._s = s
+        self._posted = []   # what the lost connection had not carried is void
         clock, self.clock = self.clock, None
         self.call("hello", self._bin_id, os.getpid() if hasattr(os, "getpid") else 0)
         self.clock = clock
@@ -103,14 +110,44 @@ class Conn:
             snap[names[i]] = vals[i]
         return vals[0]
 
+    def post(self, op, *args):
+        """Send op with the next request; False when it must go now (by hand at the REPL,
+        inside an interrupt handler or with one armed, or past the watchdog's deadline)."""
+        clock = self.clock
+        if not self.cache or clock is None or self.isr_ms is not None or self.irqs:
+            return False
+        now = clock.now_ms if self._stamp is None else self._stamp
+        if self._wdt_ms and now - self._wdt_fed >= self._wdt_ms:
+            return False
+        req = ["~" + op, now]
+        req.extend(args)
+        self._posted.append(json.dumps(req))
+        self._snap_ms = -1      # it may change the world: the sample is void
+        return True
+
     def write(self, name, v):
         """Set an output pin; a level it already has since this boot is not sent again."""
         if self.isr_ms is not None:
             self.call("pin_set", name, v, self.isr_ms)
             self._out[name] = v
         elif self._out.get(name) != v:
-            self.call("pin_set", name, v)
+            # a motor start or a modem key release may sag the bus (brown-out): those wait
+            if name == "modem_pwrkey" or (v and name[:6] == "motor_") \
+                    or not self.post("pin_set", name, v):
+                self.call("pin_set", name, v)
             self._out[name] = v
+
+    def wdt(self, timeout=None):
+        """Arm (timeout ms) or feed the watchdog."""
+        now = self.clock.now_ms if self.clock else 0
+        if timeout is None:
+            if not self.post("wdt_feed"):
+                self.call("wdt_feed")
+        else:
+            if not self.post("wdt_init", timeout):
+                self.call("wdt_init", timeout)
+            self._wdt_ms = timeout
+        self._wdt_fed = now
 
     def uart_write(self, name, data):
         if self._pend is not None:
@@ -125,7 +162,8 @@ class Conn:
         self._pend = None
         self._stamp = t   # the write happened then (no request came between)
         try:
-            self.call("uart_write", name, data)
+            if not self.post("uart_write", name, data):
+                self.call("uart_write", name, data)
         finally:
             self._stamp = None
 
@@ -144,6 +182,8 @@ class Conn:
             self._snap_ms = -1
             if op == "boot":
                 self._out = {}
+                self._posted = []
+                self._wdt_ms = 0
         now = self.clock.now_ms if self.clock else 0
         if self.isr_ms is not None:
             now = int(self.isr_ms)
@@ -151,7 +191,12 @@ class Conn:
             now = self._stamp
         req = [op, now]
         req.extend(args)
-        self._s.write(json.dumps(req) + "\n")  # one write: no Nagle/delayed-ACK stall
+        line = json.dumps(req) + "\n"
+        if self._posted:
+            self._posted.append(line)
+            line = "\n".join(self._posted)
+            self._posted = []
+        self._s.write(line)  # one write: no Nagle/delayed-ACK stall
         # one reply per request; recv in blocks (a stream readline costs a syscall per byte)
         buf = self._s.recv(512)
         while not buf.endswith(b"\n"):
@@ -303,17 +348,19 @@ class RTC:
         if data is None:
             return self._mem
         self._mem = bytes(data)
-        self._c.call("rtc_set", hexlify(self._mem).decode())
+        h = hexlify(self._mem).decode()
+        if not self._c.post("rtc_set", h):
+            self._c.call("rtc_set", h)
         return None
 
 
 class WDT:
     def __init__(self, conn, timeout):
         self._c = conn
-        conn.call("wdt_init", timeout)
+        conn.wdt(timeout)
 
     def feed(self):
-        self._c.call("wdt_feed")
+        self._c.wdt()
 
 
 class Platform:

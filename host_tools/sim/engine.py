@@ -72,6 +72,9 @@ class _Conn:
         self.sock = sock
         self.buf = bytearray()
         self.bin: BinState | None = None
+        self.posting = False               # running a posted request: it gets no reply
+        self.owed: tuple[int, str] | None = None   # a posted request's control word: the
+                                                   # reply to the next request instead
 
 
 @dataclass
@@ -177,6 +180,10 @@ class Simulation:
 
     # wire ---------------------------------------------------------------------------------
     def _send(self, conn: _Conn, t_ms: int, result=None, control: str | None = None) -> None:
+        if conn.posting:
+            if control is not None and conn.owed is None:
+                conn.owed = (t_ms, control)
+            return
         msg = [t_ms, result] if control is None else [t_ms, None, control]
         try:
             conn.sock.sendall(json.dumps(msg, separators=(",", ":")).encode() + b"\n")
@@ -237,8 +244,22 @@ class Simulation:
             self._request(conn, json.loads(line))
 
     def _request(self, conn: _Conn, req: list) -> None:
-        op, t_ms, args = req[0], int(req[1]), req[2:]
-        self.requests += 1
+        op = req[0]
+        if op[0] == "~":        # posted (docs/sim-protocol.md): runs now, answers nothing
+            if conn.owed is None:
+                conn.posting = True
+                try:
+                    self._request(conn, [op[1:], *req[1:]])
+                finally:
+                    conn.posting = False
+            return
+        if conn.owed is not None and op != "hello":   # what a posted request ended in
+            t_owed, word = conn.owed
+            conn.owed = None
+            self._send(conn, t_owed, control=word)
+            return
+        t_ms, args = int(req[1]), req[2:]
+        self.requests += not conn.posting    # round trips
         if op == "hello":
             b = self.bins.get(args[0])
             if b is None:
