@@ -1,5 +1,6 @@
-# Runs first after every reset. The motor goes to its safe state before anything else, then
-# the boot is counted: too many in a row without a finished wake cycle means safe mode.
+# Runs first after every reset. The motor goes to its safe state before anything else
+# touches the hardware (choosing the firmware slot first only reads a small file), then the
+# boot is counted: too many in a row without a finished wake cycle means safe mode.
 import sys
 
 # Which firmware slot runs (firmware/ota.py): the deployed firmware/ unless slot.json names
