@@ -20,7 +20,8 @@ OUT = ROOT / "build" / "bench.json"
 POLICIES = ("fixed", "threshold", "forecast")
 KEYS = ("collections", "premature_collections_pct", "empty_collections_pct",
         "mean_fill_at_collection_pct", "overflow_collections_pct", "overflow_hours",
-        "truck_km", "crew_minutes", "forecast_mae_h", "forecast_pairs", "firmware_errors",
+        "truck_km", "crew_minutes", "forecast_mae_h", "forecast_bias_h", "forecast_pairs",
+        "firmware_errors",
         "wall_s")
 START = "2025-06-02"   # a Monday
 
@@ -76,6 +77,7 @@ def main() -> int:
         for k in KEYS:
             res[f"dispatch_{policy}_{k}"] = rep.get(k)
         res[f"dispatch_{policy}_fills_pct"] = rep.get("dispatch_fills_pct")
+    res["dispatch_threshold_pct"] = found["forecast"].get("dispatch_threshold_pct")
     res["dispatch_world"] = (f"{args.bins} bins x {args.days:g} days, seed {args.seed}, "
                              f"field fleet, from {START}")
     res["dispatch_goals"] = goals(res)

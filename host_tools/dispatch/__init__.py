@@ -8,9 +8,10 @@ Policies:
   fixed      every bin every `every_days` days, whatever its fill (today's common practice)
   threshold  bins whose last reported fill is at or above `threshold_pct`
   forecast   bins forecast (from their own `fcst`, through `host_tools.plan.eta_for`) to be
-             full (the firmware's full_pct) before the next route gets there, less a grace:
-             a compacting bin that passed full still takes a day or so to overflow, so a bin
-             due to be full in the last `grace_h` before the next visit waits for it
+             full (the firmware's full_pct) by the time the crew gets there or within
+             `grace_h` after it: a compacting bin that passes full still has a day or so
+             before it overflows, so the others wait for the next route. A fast bin (its
+             forecast rises `fast_pct_h` or more) is taken if it is due before the next route.
 
 A compacting bin's level rises and falls with every stroke: right after a stroke it shows
 the packed pile, before one it shows the loose waste on top. A reading above the threshold
@@ -43,12 +44,14 @@ class CrewSettings:
     speed_kmh: float = 25.0          # town traffic
     road_factor: float = 1.3         # road distance / straight line
     area_km: float = 5.0             # the bins stand in a square this wide, depot at the centre
-    threshold_pct: float = 75.0      # worth a trip at this fill (below it: premature)
+    threshold_pct: float = 60.0      # worth a trip at this fill (below it: premature); the
+                                     # field's usual per-bin threshold
     full_pct: float = FULL_PCT       # the forecast policy's target: the bins' own full_pct
-    grace_h: float = 12.0            # forecast policy: full this long before the next visit
+    grace_h: float = 6.0             # forecast policy: full this long after the visit
+    fast_pct_h: float = 2.0          # ...a bin filling this fast is not left for the next
     learn_h: float = 48.0            # a bin's forecast is used once it has reported this long
                                      # (it learns its fill rate and strokes); until then it
-                                     # is collected when it reports full
+                                     # is collected at the threshold
     every_days: int = 2              # fixed policy
     silent_h: float = 48.0           # a bin not heard from this long is checked
 
@@ -118,10 +121,9 @@ class Dispatcher:
     def _known_fill(self, v: BinView | None, b: str) -> tuple[float | None, BinView | None]:
         """The bin's last reported fill, or 0 if the crew emptied it since that report."""
         visited = self.last_visit.get(b)
-        if v is None or v.fill is None or v.fill_ts is None:
+        if v is None or v.fill_ts is None or (visited is not None and v.fill_ts < visited):
+            # never heard, or emptied since its last report (its old forecast is void too)
             return (0.0 if visited is not None else None), None
-        if visited is not None and v.fill_ts < visited:
-            return 0.0, None     # emptied since: its old forecast is void too
         return v.fill, v
 
     def choose(self, views: dict[str, BinView], start: float, next_start: float) \
@@ -153,6 +155,11 @@ class Dispatcher:
                 out.append((start, b, "silent"))
                 continue
             if fill is None:
+                if v is not None and v.fill_ts is not None and v.fill is None \
+                        and v.fill_ts > self.last_visit.get(b, 0.0):
+                    # its last report had no reading: a sensor blinded by waste piled up to
+                    # it, or a fault; either way someone has to look
+                    out.append((start, b, "no reading"))
                 continue
             if self.policy == "threshold":
                 if fill >= cs.threshold_pct:
@@ -163,13 +170,18 @@ class Dispatcher:
                 continue
             first = self.first_heard.setdefault(b, fv.fill_ts)
             if start - first < cs.learn_h * 3600:
-                if fill >= cs.full_pct:
-                    out.append((start, b, f"at {fill:.0f} %, forecast still learning"))
+                if fill >= cs.threshold_pct:
+                    out.append((-fill, b, f"at {fill:.0f} %, forecast still learning"))
                 continue
             eta = eta_for(fv, cs.full_pct)
-            if eta is not None and eta <= arrive_next - cs.grace_h * 3600:
-                when = "by the visit" if eta <= arrive else "before the next route"
-                out.append((eta, b, f"forecast {cs.full_pct:g} % {when}"))
+            if eta is None:
+                continue
+            fast = eta > fv.fill_ts and \
+                (cs.full_pct - fill) / ((eta - fv.fill_ts) / 3600) >= cs.fast_pct_h
+            if eta <= arrive + cs.grace_h * 3600:
+                out.append((eta, b, f"forecast {cs.full_pct:g} % by the visit"))
+            elif fast and eta <= arrive_next:
+                out.append((eta, b, f"filling fast: {cs.full_pct:g} % before the next route"))
         out.sort()
         return out
 

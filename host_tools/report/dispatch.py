@@ -23,7 +23,9 @@ POLICIES = ("fixed", "threshold", "forecast")
 COLORS = {"fixed": "0.45", "threshold": "tab:orange", "forecast": "tab:blue"}
 
 
-def plot(bench: dict, out: Path, threshold_pct: float = 75.0) -> Path:
+def plot(bench: dict, out: Path, threshold_pct: float | None = None) -> Path:
+    if threshold_pct is None:
+        threshold_pct = bench.get("dispatch_threshold_pct") or 60.0
     have = [p for p in POLICIES if bench.get(f"dispatch_{p}_fills_pct")]
     if not have:
         raise ValueError("no dispatch_<policy>_fills_pct in this file")
@@ -63,7 +65,8 @@ def main(argv=None) -> int:
                                 description=__doc__.split("\n")[0])
     p.add_argument("bench", help="JSON with dispatch_<policy>_* keys (bench/dispatch.py)")
     p.add_argument("--out", default="build/plots/dispatch-fills.png")
-    p.add_argument("--threshold", type=float, default=75.0)
+    p.add_argument("--threshold", type=float, default=None,
+                   help="dispatch threshold line, %% (default: from the file, else 60)")
     args = p.parse_args(argv)
     try:
         print(plot(json.loads(Path(args.bench).read_text()), Path(args.out), args.threshold))

@@ -55,9 +55,10 @@ def parse_args(argv=None):
                         "instead of the world's own rounds: fixed (every bin every 2 days), "
                         "threshold (last report at the threshold), forecast (the bins' own "
                         "forecasts)")
-    p.add_argument("--threshold", type=float, default=75.0,
+    p.add_argument("--threshold", type=float, default=60.0,
                    help="dispatch threshold, %% fill: the threshold policy's trigger and the "
-                        "line below which a collection is premature (default 75)")
+                        "line below which a collection is premature (default 60, the field's "
+                        "usual per-bin threshold)")
     p.add_argument("--fleet", choices=["uniform", "field"], default="uniform",
                    help="uniform: every bin gets the same waste; field: most bins fill in "
                         "days, a few busy ones in hours (world/waste.py FIELD_*)")

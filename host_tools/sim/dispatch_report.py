@@ -12,7 +12,7 @@ LEAD_H = (42.0, 54.0)   # "48 h ahead" forecasts
 
 
 def forecast_errors_h(sim, subscriber, lead_h=LEAD_H) -> list[float]:
-    """|forecast - true crossing| in hours for each delivered forecast made lead_h ahead of
+    """forecast - true crossing, in hours, for each delivered forecast made lead_h ahead of
     the true fill passing the world's FULL_LINE_PCT (the firmware's default full_pct). A
     forecast whose truth was cut short (a collection before the crossing, or the run's end)
     is left out: it cannot be judged."""
@@ -36,7 +36,7 @@ def forecast_errors_h(sim, subscriber, lead_h=LEAD_H) -> list[float]:
             j = bisect.bisect_right(emptied, ts)
             if j < len(emptied) and emptied[j] < cross:
                 continue
-            errs.append(abs(fcst - cross) / 3600)
+            errs.append((fcst - cross) / 3600)
     return errs
 
 
@@ -65,7 +65,8 @@ def figures(sim, subscriber) -> dict:
         "truck_km": round(sum(r.km for r in routes), 1),
         "crew_minutes": round(sum(r.crew_minutes for r in routes), 1),
         "dispatch_deferred": sum(len(r.deferred) for r in routes),
-        "forecast_mae_h": round(mean(errs), 2) if errs else None,
+        "forecast_mae_h": round(mean(abs(e) for e in errs), 2) if errs else None,
+        "forecast_bias_h": round(mean(errs), 2) if errs else None,   # + late, - early
         "forecast_pairs": len(errs),
         "dispatch_fills_pct": [round(f, 1) for f in fills],
     }

@@ -108,6 +108,15 @@ def test_a_new_bins_forecast_is_not_used_until_it_has_learnt():
     assert [v.bin_id for v in d.plan(views, t3, t3 + DAY).visits] == ["new"]
 
 
+def test_a_bin_reporting_no_reading_is_looked_at():
+    for policy in ("threshold", "forecast"):
+        d = Dispatcher(policy, ["blind", "ok"], CrewSettings(learn_h=0))
+        t = MONDAY_4H - 600
+        views = {"blind": view("blind", None, t), "ok": view("ok", 20, t, fcst=t + 9 * DAY)}
+        got = d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits
+        assert [(v.bin_id, v.why) for v in got] == [("blind", "no reading")]
+
+
 def test_fixed_every_n_days_staggered():
     bins = [f"b{i}" for i in range(6)]
     d = Dispatcher("fixed", bins, CrewSettings(every_days=2))

@@ -30,7 +30,7 @@ RATIO_FULL = 4.0    # ... last layers of a full bin
 # compactor, ordinary bins reach 60 % in ~4 days (the field median for general waste) and
 # pass 85 % in 4-5; busy bins reach 60 % in under a day.
 FIELD_BUSY_SHARE = 0.1
-FIELD_ORDINARY_L = 45.0       # median loose litres a day, ordinary bins
+FIELD_ORDINARY_L = 45.0       # median Waste rate (litres_per_day), ordinary bins
 FIELD_ORDINARY_SIGMA = 0.35
 FIELD_BUSY_L = 180.0          # ... busy bins
 FIELD_BUSY_SIGMA = 0.1
