@@ -19,7 +19,8 @@ def test_small_fleet_accounts_for_every_report(tmp_path):
     assert "every report accounted for" in r.stdout
     report = json.loads(out.read_text())
     assert report["bins"] == 6
-    assert report["telemetry_received"] == report["telemetry_published"] >= 6 * 6
+    # six hours: at least the first report and the two-hourly heartbeats of every bin
+    assert report["telemetry_received"] == report["telemetry_published"] >= 6 * 3
     assert report["firmware_errors"] == 0
     # one process per bin, all in the same virtual time: every bin woke about 24 times
     assert 6 * 22 <= report["wakes"] <= 6 * 26
