@@ -53,8 +53,8 @@ def goals(res: dict) -> dict:
         "overflow_collections_le_1": le(f["overflow_collections_pct"], 1),
         "collections_30pct_fewer_than_fixed": bool(x["collections"]) and
         f["collections"] <= 0.7 * x["collections"],
-        "fewer_overflow_hours_than_fixed": f["overflow_hours"] < x["overflow_hours"]
-        or f["overflow_hours"] == x["overflow_hours"] == 0,
+        "fewer_overflow_hours_than_fixed": f["overflow_hours"] < x["overflow_hours"],
+        "overflow_hours_not_above_fixed": f["overflow_hours"] <= x["overflow_hours"],
         "forecast_mae_le_12h": le(f["forecast_mae_h"], 12),
     }
 

@@ -27,8 +27,8 @@ RATIO_FULL = 4.0    # ... last layers of a full bin
 # A fleet as the field data shows it (WorldSettings.fleet = "field"): most bins take days to
 # fill, a minority of busy ones (transit stops, food courts) fill in under a day. Each bin's
 # mean volume is drawn once per seed and bin: lognormal around the medians below. With the
-# compactor, ordinary bins reach 60 % in ~4 days (the field median for general waste) and
-# pass 85 % in 4-5; busy bins reach 60 % in under a day.
+# compactor, an ordinary bin's packed pile reaches 60 % in ~3 days (the field median for
+# general waste is ~4) and its level passes 85 % in 4-5; busy bins get there in under a day.
 FIELD_BUSY_SHARE = 0.1
 FIELD_ORDINARY_L = 45.0       # median Waste rate (litres_per_day), ordinary bins
 FIELD_ORDINARY_SIGMA = 0.35
