@@ -28,8 +28,8 @@ def drain(proxy: Proxy, subscriber: Subscriber, timeout_s: float = 10.0) -> None
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         with proxy.lock:
-            sent = proxy.stats.by_kind["telemetry"]
-        if subscriber.count("telemetry") >= sent:
+            sent = [(k, proxy.stats.by_kind[k]) for k in ("telemetry", "event")]
+        if all(subscriber.count(k) >= n for k, n in sent):
             return
         time.sleep(0.05)
 
