@@ -38,12 +38,9 @@ class Conn:
         self._reads = []        # names read at the latest instant, in order
         self._sets = {}         # first name read at an instant -> the names read then
         self._out = {}          # output pin -> level written since this boot
-        # A UART write travels with the next request on the same UART (a command and the
-        # read of its reply: one round trip); any other request sends it first, alone.
-        self._pend = None       # [name, hex, t_ms] of a write not sent yet
-        self._stamp = None
         # Posted requests: one that answers nothing and cannot fail at its instant (a pin
-        # going low, a watchdog feed before its deadline, RTC memory) travels in front of
+        # going low, a UART write - an AT command and the read of its reply are then one
+        # round trip -, a watchdog feed before its deadline, RTC memory) travels in front of
         # the next request, stamped with its own time; the simulator runs it then.
         self._posted = []
         self._wdt_ms = 0        # the watchdog as armed since this boot (0: not running)
@@ -116,7 +113,7 @@ class Conn:
         clock = self.clock
         if not self.cache or clock is None or self.isr_ms is not None or self.irqs:
             return False
-        now = clock.now_ms if self._stamp is None else self._stamp
+        now = clock.now_ms
         if self._wdt_ms and now - self._wdt_fed >= self._wdt_ms:
             return False
         req = ["~" + op, now]
@@ -149,35 +146,7 @@ class Conn:
             self._wdt_ms = timeout
         self._wdt_fed = now
 
-    def uart_write(self, name, data):
-        if self._pend is not None:
-            self._flush()
-        if self.irqs or self.clock is None or self.isr_ms is not None:
-            self.call("uart_write", name, hexlify(data).decode())
-        else:
-            self._pend = [name, hexlify(data).decode(), self.clock.now_ms]
-
-    def _flush(self):
-        name, data, t = self._pend
-        self._pend = None
-        self._stamp = t   # the write happened then (no request came between)
-        try:
-            if not self.post("uart_write", name, data):
-                self.call("uart_write", name, data)
-        finally:
-            self._stamp = None
-
-    def uart(self, op, name, *args):
-        """A UART request, carrying the pending write to the same UART if there is one."""
-        p = self._pend
-        if p is None or p[0] != name:
-            return self.call(op, name, *args)
-        self._pend = None
-        return self.call("uart_xfer", name, p[1], p[2], op, *args)
-
     def _call(self, op, args):
-        if self._pend is not None and op != "uart_xfer":
-            self._flush()
         if op != "sample":
             self._snap_ms = -1
             if op == "boot":
@@ -187,8 +156,6 @@ class Conn:
         now = self.clock.now_ms if self.clock else 0
         if self.isr_ms is not None:
             now = int(self.isr_ms)
-        elif self._stamp is not None:
-            now = self._stamp
         req = [op, now]
         req.extend(args)
         line = json.dumps(req) + "\n"
@@ -291,10 +258,10 @@ class UART:
         self._c, self._name, self._timeout = conn, name, timeout
 
     def any(self):
-        return self._c.uart("uart_any", self._name)
+        return self._c.call("uart_any", self._name)
 
     def read(self, n=-1):
-        data = self._c.uart("uart_read", self._name, n, self._timeout)
+        data = self._c.call("uart_read", self._name, n, self._timeout)
         return unhexlify(data) if data else None
 
     def readinto(self, buf, n=-1):
@@ -308,11 +275,13 @@ class UART:
         return k
 
     def readline(self):
-        data = self._c.uart("uart_readline", self._name, self._timeout)
+        data = self._c.call("uart_readline", self._name, self._timeout)
         return unhexlify(data) if data else None
 
     def write(self, buf):
-        self._c.uart_write(self._name, buf)
+        h = hexlify(buf).decode()
+        if not self._c.post("uart_write", self._name, h):
+            self._c.call("uart_write", self._name, h)
         return len(buf)
 
 

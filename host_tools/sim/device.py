@@ -261,10 +261,6 @@ class VirtualBin:
             return t_ms, None
         if op == "adc_uv":
             return t_ms, self._adc(args[0], t)
-        if op == "uart_xfer":   # a write made at t_write, then a UART request now
-            name, data, t_write, op2 = args[:4]
-            self.handle("uart_write", int(t_write), [name, data])
-            return self.handle(op2, t_ms, [name, *args[4:]])
         if op in ("uart_read", "uart_any", "uart_write", "uart_readline"):
             dev = self.uarts.get(args[0])
             if dev is None:
