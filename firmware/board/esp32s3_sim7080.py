@@ -134,7 +134,9 @@ def build(machine=None, clock=None, watchdog=True):
                     CurrentSense(adc(_ISENSE)))
     Pin(_SENSOR_EN, Pin.OUT, value=1)
     door = Pin(_DOOR, Pin.IN)   # external 100k pull-up: it must hold in deep sleep too
-    level = UART(_LEVEL_UART, baudrate=9600, tx=_LEVEL_TX, rx=_LEVEL_RX, timeout=150)
+    # timeout_char over the ~100 ms between frames: a burst's frames come in one read
+    level = UART(_LEVEL_UART, baudrate=9600, tx=_LEVEL_TX, rx=_LEVEL_RX, timeout=150,
+                 timeout_char=150)
     modem = ModemPower(UART(_MODEM_UART, baudrate=115200, tx=_MODEM_TX, rx=_MODEM_RX,
                             rxbuf=2048, timeout=100),
                        Pin(_PWRKEY, Pin.OUT, value=0), clock)

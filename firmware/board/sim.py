@@ -73,7 +73,9 @@ def _rangers(conn, clock):
         elif kind == "maxbotix":
             out.append(MaxBotix(UART(conn, "level%d" % i, baudrate=9600, timeout=150), clock))
         else:
-            out.append(A02YYUW(UART(conn, "level%d" % i, baudrate=9600, timeout=150), clock))
+            # a burst's frames in one read: it waits out the ~100 ms between frames
+            out.append(A02YYUW(UART(conn, "level%d" % i, baudrate=9600, timeout=150,
+                                    timeout_char=150), clock))
     return tuple(out)
 
 

@@ -252,16 +252,22 @@ class Pin:
 
 
 class UART:
-    """machine.UART over the simulator: bytes come from the device emulator behind it."""
+    """machine.UART over the simulator: bytes come from the device emulator behind it. A
+    read waits up to timeout for its first byte, then takes bytes until n are in or none
+    comes for timeout_char (0: what arrived with the first)."""
 
-    def __init__(self, conn, name, baudrate=9600, timeout=50):
+    def __init__(self, conn, name, baudrate=9600, timeout=50, timeout_char=0):
         self._c, self._name, self._timeout = conn, name, timeout
+        self._tchar = timeout_char
 
     def any(self):
         return self._c.call("uart_any", self._name)
 
     def read(self, n=-1):
-        data = self._c.call("uart_read", self._name, n, self._timeout)
+        if self._tchar:
+            data = self._c.call("uart_read", self._name, n, self._timeout, self._tchar)
+        else:
+            data = self._c.call("uart_read", self._name, n, self._timeout)
         return unhexlify(data) if data else None
 
     def readinto(self, buf, n=-1):

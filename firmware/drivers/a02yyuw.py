@@ -8,6 +8,8 @@ from micropython import const
 _HDR = const(0xFF)
 _MIN_MM = const(30)      # vendor: values <= 30 mm are below the lower limit (dead zone)
 _MAX_MM = const(4500)
+_PERIOD_MS = const(100)  # one frame every ~100 ms (auto output)
+_BUF = const(64)         # a burst's bytes: 16 frames (config "burst" is at most 15)
 
 # Outcomes other than a distance (negative, so a reading is one small int: no allocation).
 TIMEOUT = const(-1)      # no valid frame within the timeout: wiring, power, or no target
@@ -34,14 +36,18 @@ class A02YYUW:
         self._win = bytearray(4)   # the sliding window
         self._rx = bytearray(4)    # never read more than the window is missing
         self._n = 0                # bytes currently in the window
+        self._buf = bytearray(_BUF)  # a burst's frames, read in one go
         self.bad_frames = 0
 
     def flush(self):
-        """Drop buffered (stale) bytes so the next reading is fresh."""
+        """Drop buffered (stale) bytes so the next reading is fresh: what the UART holds now
+        (up to its RX buffer after a long wait), a buffer at a time."""
         n = self._uart.any()
-        while n:
-            self._uart.readinto(self._rx, min(n, 4))
-            n = self._uart.any()
+        while n > 0:
+            got = self._uart.readinto(self._buf, min(n, _BUF))
+            if not got:
+                break
+            n -= got
         self._n = 0
 
     def read_mm(self, timeout_ms=300):
@@ -74,6 +80,61 @@ class A02YYUW:
                 n -= 1
             self._n = n
         return CHECKSUM if bad else TIMEOUT
+
+    def burst(self, n, timeout_ms=300):
+        """n readings from consecutive frames, as n calls of read_mm(timeout_ms) give them,
+        read with as few UART calls as the stream allows: one readinto of the bytes n clean
+        frames take (the UART's timeout and timeout_char must exceed the frame period, so
+        the read waits out the gaps between frames). A list of n outcomes: a frame's
+        distance or verdict; CHECKSUM after timeout_ms worth of frames (one every
+        _PERIOD_MS) without a valid one; TIMEOUT when timeout_ms passes without a valid
+        frame or a bad one. A reading that got no byte at all ends the burst: the sensor is
+        silent, and the rest is TIMEOUT too rather than waited for one by one."""
+        clock, uart = self._clock, self._uart
+        buf, w = self._buf, self._win
+        out = []
+        max_bad = (timeout_ms + _PERIOD_MS - 1) // _PERIOD_MS
+        bad = 0            # bad frames since the last outcome
+        heard = False      # bytes since the last outcome
+        t0 = clock.ticks_ms()
+        while len(out) < n:
+            got = uart.readinto(buf, min(_BUF, 4 * (n - len(out)) - self._n))
+            if got:
+                for i in range(got):
+                    b = buf[i]
+                    heard = True
+                    if self._n or b == _HDR:
+                        w[self._n] = b
+                        self._n += 1
+                    if self._n < 4:
+                        continue
+                    if (w[0] + w[1] + w[2]) & 0xFF == w[3]:
+                        self._n = 0
+                        if len(out) < n:   # (a CHECKSUM verdict may have filled it)
+                            out.append(self._classify(w[1] << 8 | w[2]))
+                        bad, heard, t0 = 0, False, clock.ticks_ms()
+                        continue
+                    self.bad_frames += 1
+                    bad += 1
+                    k = 3
+                    w[0], w[1], w[2] = w[1], w[2], w[3]
+                    while k and w[0] != _HDR:
+                        w[0], w[1] = w[1], w[2]
+                        k -= 1
+                    self._n = k
+                    if bad >= max_bad and len(out) < n:
+                        out.append(CHECKSUM)
+                        bad, heard, t0 = 0, False, clock.ticks_ms()
+            if len(out) < n and clock.ticks_diff(clock.ticks_ms(), t0) >= timeout_ms:
+                if bad:
+                    out.append(CHECKSUM)
+                elif heard:
+                    out.append(TIMEOUT)
+                else:
+                    while len(out) < n:
+                        out.append(TIMEOUT)
+                bad, heard, t0 = 0, False, clock.ticks_ms()
+        return out
 
     @staticmethod
     def _classify(mm):

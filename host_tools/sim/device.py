@@ -271,8 +271,12 @@ class VirtualBin:
                 dev.write(t, bytes.fromhex(args[1]))
                 return t_ms, None
             n = args[1] if op == "uart_read" else -1
-            timeout_ms = args[-1]
-            data, t_after = dev.read(t, n, timeout_ms / 1000)
+            timeout_ms = args[2] if op == "uart_read" else args[-1]
+            char_ms = args[3] if op == "uart_read" and len(args) > 3 else 0
+            if char_ms:     # bytes until none comes for timeout_char (the A02YYUW's burst)
+                data, t_after = dev.read(t, n, timeout_ms / 1000, char_ms / 1000)
+            else:
+                data, t_after = dev.read(t, n, timeout_ms / 1000)
             if data and dev is not self.modem:
                 self.truth.append((t_ms, w.true_fill_pct()))
             return max(t_ms, int(t_after * 1000)), data.hex()

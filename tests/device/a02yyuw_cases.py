@@ -49,6 +49,53 @@ s.flush()
 u.feed(frame(300))
 check.eq(s.read_mm(100), 300, "flush then fresh frame")
 
+# a burst: the outcomes of n read_mm calls, with as few UART reads as the stream allows
+class CountingUART(ScriptUART):
+    def __init__(self, data=b"", chunk=64):
+        super().__init__(data, chunk)
+        self.reads = 0
+
+    def readinto(self, buf, n=-1):
+        self.reads += 1
+        return super().readinto(buf, n)
+
+
+def burst(data, n, chunk=64, timeout_ms=300):
+    u = CountingUART(data, chunk)
+    return A02YYUW(u, FakeClock()).burst(n, timeout_ms), u.reads
+
+
+bad = bytearray(frame(900))
+bad[3] ^= 0x55
+bad = bytes(bad)
+clean = b"".join(frame(1000 + i) for i in range(7))
+check.eq(burst(clean, 7), ([1000 + i for i in range(7)], 1), "seven clean frames: one read")
+check.eq(burst(clean + frame(5), 7)[0], [1000 + i for i in range(7)],
+         "a burst reads no byte past its last frame")
+mixed = (b"\x12\x34" + frame(801) + bad + frame(802) + frame(20) + b"\xff\x07"
+         + frame(5000) + frame(803) + bad + bad + frame(804) + frame(805))
+for chunk in (1, 3, 64):
+    check.eq(burst(mixed, 7, chunk)[0], reads(mixed, 7, chunk),
+             "garbage, bad frames, verdicts: as read one by one (chunk %d)" % chunk)
+check.eq(burst(stream, 2)[0], [1953, 1234], "burst resyncs one byte at a time")
+check.eq(burst(bad * 6, 2)[0], [a02yyuw.CHECKSUM] * 2,
+         "three bad frames (300 ms of them) without a valid one: checksum")
+check.eq(burst(bad * 2 + frame(700), 1)[0], [700], "two bad frames, then a good one")
+check.eq(burst(b"", 7)[0], [a02yyuw.TIMEOUT] * 7, "silence: every reading times out")
+check.eq(burst(frame(600) + frame(601), 4)[0], [600, 601, a02yyuw.TIMEOUT, a02yyuw.TIMEOUT],
+         "the sensor stops mid-burst: the rest times out")
+check.eq(burst(b"\x01\x02\x03", 2)[0], [a02yyuw.TIMEOUT] * 2, "stray bytes, no frame: timeout")
+check.eq(burst(bad + b"", 2)[0], [a02yyuw.CHECKSUM, a02yyuw.TIMEOUT],
+         "a bad frame, then silence: checksum, then timeout")
+check.eq(burst(frame(20) + frame(5000) + frame(31), 3)[0],
+         [a02yyuw.DEAD_ZONE, a02yyuw.OUT_OF_RANGE, 31], "per-frame verdicts kept")
+
+# flush drops a full RX buffer a buffer at a time
+u = CountingUART(frame(100) * 64)
+s = A02YYUW(u, FakeClock())
+s.flush()
+check.eq((u.any(), u.reads), (0, 4), "256 stale bytes: four reads")
+
 # the read path allocates nothing after construction
 def allocated(sensor, n):
     read = sensor.read_mm

@@ -12,6 +12,7 @@ from host_tools.sim.world.climate import sound_speed
 C20 = sound_speed(20.0)
 NO_TARGET_MM = 4800  # what a clone reports with no echo (configurable on real parts)
 RX_BUFFER = 256     # bytes the board's UART driver holds; newer bytes are lost when full
+FRAME_S = 0.004     # a frame's 4 bytes at 9600 baud
 
 
 @dataclass
@@ -88,19 +89,31 @@ class A02YYUWEmu:
         self._generate(t)
         return len(self.buf)
 
-    def read(self, t: float, n: int, timeout_s: float) -> tuple[bytes, float]:
-        """Bytes for a read of up to n bytes started at t, and the time it returns."""
+    def read(self, t: float, n: int, timeout_s: float,
+             char_s: float = 0.0) -> tuple[bytes, float]:
+        """Bytes for a read of up to n bytes started at t, and the time it returns: the
+        first byte waited for up to timeout_s, then more until n are in or none comes for
+        char_s (machine.UART's timeout_char; 0: what arrived with the first frame)."""
         self._generate(t)
         if not self.buf:
             if self.next_emit > t + timeout_s:
                 return b"", t + timeout_s
-            t = self.next_emit + 0.004  # 4 bytes at 9600 baud
+            t = self.next_emit + FRAME_S
             self._generate(t)
         if n < 0:
             n = len(self.buf)
-        out = bytes(self.buf[:n])
+        out = bytearray(self.buf[:n])
         del self.buf[:n]
-        return out, t
+        while len(out) < n and char_s > 0:
+            nxt = self.next_emit + FRAME_S    # the next frame's last byte
+            if nxt - FRAME_S - t > char_s:    # the gap before its first byte
+                break
+            t = nxt
+            self._generate(t)
+            k = n - len(out)
+            out += self.buf[:k]
+            del self.buf[:k]
+        return bytes(out), t
 
     def write(self, t: float, data: bytes) -> None:
         pass  # auto-output mode: the sensor ignores its RX line
