@@ -15,13 +15,23 @@ class SimClock:
         self.now_ms = now_ms            # Unix time in ms, virtual
         self._boot_ms = now_ms
         self._polls = 0
+        self.carries = 0                # ms added by polls since this boot
 
     def ticks_ms(self):
         self._polls += 1
         if self._polls == _POLLS_PER_MS:
             self._polls = 0
+            self.carries += 1
             self.now_ms += 1
         return (self.now_ms - self._boot_ms + _PERIOD - 2000) & _MASK
+
+    def polls(self):
+        """ticks_ms() calls since this boot."""
+        return self.carries * _POLLS_PER_MS + self._polls
+
+    def carries_in(self, p0, p1):
+        """ms the ticks_ms() calls after the p0-th up to the p1-th add."""
+        return p1 // _POLLS_PER_MS - p0 // _POLLS_PER_MS
 
     def ticks_diff(self, a, b):
         d = (a - b) & _MASK

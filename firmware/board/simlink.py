@@ -38,6 +38,19 @@ class Conn:
         self._reads = []        # names read at the latest instant, in order
         self._sets = {}         # first name read at an instant -> the names read then
         self._out = {}          # output pin -> level written since this boot
+        # Look-ahead: once a loop's last two periods were alike (the same first input, the
+        # same sleep and ticks_ms() calls, no other request), the sample also asks for the
+        # rows of the loop's next instants should it go on alike; a read at the next of them,
+        # of the same names, comes from its row. Any other request first tells the
+        # simulator how many rows were read ("ahead", posted): it goes back to the last.
+        self.ahead = 0          # rows to ask for (the boot reply's "ahead"; 0: off)
+        self._rows = None       # the look-ahead's rows, their names and instants
+        self._row_names = None
+        self._row_t = None
+        self._used = 0          # rows read
+        self._last = None       # (instant, polls, first name) of the latest new instant
+        self._iv = None         # (ms not from polls, polls) between the two latest
+        self._other = False     # a request other than a sample since the latest new instant
         # Posted requests: one that answers nothing and cannot fail at its instant (a pin
         # going low, a UART write - an AT command and the read of its reply are then one
         # round trip -, a watchdog feed before its deadline, RTC memory) travels in front of
@@ -64,6 +77,7 @@ class Conn:
         s.settimeout(None)  # the simulator may hold a deep-sleep reply until this bin's turn
         self._s = s
         self._posted = []   # what the lost connection had not carried is void
+        self._rows = None
         clock, self.clock = self.clock, None
         self.call("hello", self._bin_id, os.getpid() if hasattr(os, "getpid") else 0)
         self.clock = clock
@@ -98,14 +112,73 @@ class Conn:
             names = self._sets.get(name) or [name]
             self._reads = [name]
             self._sets[name] = self._reads
+            if self.ahead:
+                return self._read_ahead(now, name, names)
         vals = self.call("sample", *names)
+        self._fill(now, names, vals)
+        return vals[0]
+
+    def _fill(self, now, names, vals):
+        clock = self.clock
         if now != self._snap_ms or clock.now_ms != now:
             self._snap = {}
         self._snap_ms = clock.now_ms
         snap = self._snap
         for i in range(len(names)):
             snap[names[i]] = vals[i]
+
+    def _read_ahead(self, now, name, names):
+        """The first read at a new instant, look-ahead on: from the next row if this is its
+        instant and its names, else a sample (that asks for rows if the loop is steady)."""
+        plan = self._track(now, name)
+        rows = self._rows
+        if rows is not None:
+            i = self._used
+            if i < len(rows) and now == self._row_t[i] and names == self._row_names:
+                self._used = i + 1
+                vals = rows[i]
+                self._fill(now, names, vals)
+                return vals[0]
+        if plan is None:
+            vals = self.call("sample", *names)
+        else:
+            vals, rows = self.call("sample", plan, *names)
+            if rows:
+                self._rows, self._row_names, self._used = rows, names, 0
+                t, ts = now, []
+                for j in range(len(rows)):
+                    t += plan[j]
+                    ts.append(t)
+                self._row_t = ts
+        self._fill(now, names, vals)
         return vals[0]
+
+    def _track(self, now, name):
+        """At a new instant first read by name: if the two periods before it were alike,
+        the steps (ms) to the loop's next self.ahead instants should it go on alike."""
+        clock = self.clock
+        p = clock.polls()
+        last, iv = self._last, None
+        self._last = (now, p, name)
+        if last is not None and last[2] == name and not self._other:
+            iv = (now - last[0] - clock.carries_in(last[1], p), p - last[1])
+        self._other = False
+        steady = iv is not None and iv == self._iv
+        self._iv = iv
+        if not steady or iv[0] <= 0:
+            return None
+        sleep, polls = iv
+        plan = []
+        for _ in range(self.ahead):
+            plan.append(sleep + clock.carries_in(p, p + polls))
+            p += polls
+        return plan
+
+    def _settle(self):
+        """The look-ahead ends: how many rows were read travels in front of the next request."""
+        self._posted.append(json.dumps(["~ahead", self.clock.now_ms if self.clock else 0,
+                                        self._used]))
+        self._rows = None
 
     def post(self, op, *args):
         """Send op with the next request; False when it must go now (by hand at the REPL,
@@ -116,6 +189,9 @@ class Conn:
         now = clock.now_ms
         if self._wdt_ms and now - self._wdt_fed >= self._wdt_ms:
             return False
+        if self._rows is not None:
+            self._settle()
+        self._other = True
         req = ["~" + op, now]
         req.extend(args)
         self._posted.append(json.dumps(req))
@@ -149,10 +225,14 @@ class Conn:
     def _call(self, op, args):
         if op != "sample":
             self._snap_ms = -1
+            self._other = True
             if op == "boot":
                 self._out = {}
                 self._posted = []
                 self._wdt_ms = 0
+                self._last = None
+        if self._rows is not None:
+            self._settle()
         now = self.clock.now_ms if self.clock else 0
         if self.isr_ms is not None:
             now = int(self.isr_ms)
@@ -178,6 +258,8 @@ class Conn:
         rep = json.loads(buf)
         if self.clock:
             self.clock.advance_to(rep[0])
+        if op == "boot" and len(rep) == 2:
+            self.ahead = rep[1].get("ahead") or 0
         if len(rep) > 2:
             ctl = rep[2]
             if ctl == "exit":

@@ -22,6 +22,8 @@ from pathlib import Path
 from host_tools.broker import die_with_parent
 from host_tools.paths import ROOT, compiled_micropypath, micropypath, micropython
 from host_tools.sim.device import Control, VirtualBin
+from host_tools.sim.lookahead import ROWS as AHEAD_ROWS
+from host_tools.sim.lookahead import Window
 from host_tools.sim.world.bin import BinWorld, WorldSettings
 
 HUNG_WALL_S = 60.0     # an awake bin silent this long (wall time) is killed as hung
@@ -65,6 +67,8 @@ class SimConfig:
                                        # firmware, identity and config as deployed
     compiled: bool = True              # the firmware runs from .mpy (paths.compiled_...);
                                        # False: from source, compiled at every import
+    lookahead: bool = True             # a steady loop's samples answered ahead (fewer round
+                                       # trips, the same world: lookahead.py)
 
 
 class _Conn:
@@ -89,6 +93,7 @@ class BinState:
     deferred: bool = False             # fast mode: the deepsleep reply is held back
     last_wall: float = 0.0
     deaths: int = 0
+    ahead: Window | None = None        # the rows the board may still be reading
 
 
 class Simulation:
@@ -112,6 +117,9 @@ class Simulation:
         self.boot_watchers: list = []   # f(bin state, t_ms) at every boot (ota_report.py)
         self.wall_start = 0.0
         self.requests = 0
+        # look-ahead (lookahead.py): windows opened, rows answered, rows the boards read,
+        # windows gone back on (not every row read), windows ended before an interrupt
+        self.ahead = {"windows": 0, "rows": 0, "read": 0, "rewinds": 0, "cut": 0}
         self._mpypath = compiled_micropypath(cfg.root) \
             if cfg.compiled and not cfg.external else None
         self._dirty = True
@@ -282,6 +290,16 @@ class Simulation:
             self._send(conn, t_ms, control="err:hello first")
             return
         b.last_wall = time.monotonic()
+        if b.ahead is not None:     # the look-ahead ends: the world as after the rows read
+            n = int(args[0]) if op == "ahead" else 0
+            self.ahead["read"] += min(n, len(b.ahead.rows))
+            self.ahead["rewinds"] += n < len(b.ahead.rows)
+            t_last = b.ahead.settle(n)
+            b.ahead = None
+            if t_last is not None:
+                b.t_ms = max(b.t_ms, t_last)
+        if op == "ahead":
+            return
         if b.status == "exiting":      # the chip is off or resetting: nothing more runs
             self._send(conn, b.t_ms, control="exit")
             return
@@ -302,6 +320,7 @@ class Simulation:
                 f(b, t_ms)
             info = b.vbin.on_boot(t_ms)
             info["cache"] = not self.cfg.external   # no hand at the REPL: inputs sampled
+            info["ahead"] = AHEAD_ROWS if self._ahead_on(b) else 0
             self._send(conn, t_ms, info)
             return
         b.t_ms = max(b.t_ms, t_ms)
@@ -337,6 +356,9 @@ class Simulation:
             b.t_ms = max(b.t_ms, t_reset)
             self._hold_or_exit(b, t_reset)
             return
+        steps = None
+        if op == "sample" and args and isinstance(args[0], list):
+            steps, args = args[0], args[1:]     # look-ahead: the loop's next instants
         try:
             t_after, result = b.vbin.handle(op, t_ms, args)
         except Control as c:
@@ -348,7 +370,24 @@ class Simulation:
             self._send(conn, t_ms, control=c.word)
             return
         b.t_ms = max(b.t_ms, t_after)
+        if steps is not None:
+            rows = []
+            if self._ahead_on(b):
+                b.ahead = Window(b.vbin, t_ms, steps[:AHEAD_ROWS], args)
+                rows = b.ahead.rows
+                self.ahead["windows"] += 1
+                self.ahead["rows"] += len(rows)
+                self.ahead["cut"] += b.ahead.cut
+                if not rows:
+                    b.ahead = None
+            result = [result, rows]
         self._send(conn, t_after, result)
+
+    def _ahead_on(self, b: BinState) -> bool:
+        """Look-ahead: not by hand at the REPL (time stands still between commands), nor
+        with faults injected (they count requests, and a cut must find the world where the
+        firmware died)."""
+        return self.cfg.lookahead and not self.cfg.external and b.vbin.faults is None
 
     def _fault(self, b: BinState, conn: _Conn, act: tuple, t_ms: int) -> None:
         """An injected fault (faults.py): the answer to a flash write, or the process dies
