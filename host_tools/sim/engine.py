@@ -211,6 +211,9 @@ class Simulation:
             self._on_disconnect(b)
 
     def _on_disconnect(self, b: BinState) -> None:
+        if b.ahead is not None:    # gone while reading rows: the world as it last heard
+            b.ahead.settle(0)
+            b.ahead = None
         if b.proc:
             try:
                 b.proc.wait(timeout=5)
