@@ -2,7 +2,8 @@
 # ("rssi", dBm), and a modem fault that needs someone (registration denied, SIM not ready,
 # modem dead after its power cycles) becomes one `modem_fault` event, raised again only
 # after the link has come up in between. Transient faults (no coverage yet, a lost bearer)
-# are only counted: the next wake tries again.
+# are only counted: the next wake tries again. "nvm": the modem's NVM set-up (drivers/
+# modem.py) done in a session that ended well; any fault or modem reboot has it done again.
 _EVENT_FAULTS = ("denied", "sim", "dead")
 _ERR_MAX = 80
 
@@ -10,6 +11,14 @@ _ERR_MAX = 80
 def rssi(st):
     net = st.get("net")
     return net.get("rssi") if isinstance(net, dict) else None
+
+
+def prime(link, st):
+    """Before link.up(): tell the modem driver what its NVM holds, as far as known."""
+    net = st.get("net") if st else None
+    m = getattr(link, "modem", None)
+    if m is not None and isinstance(net, dict):
+        m.nvm = net.get("nvm")
 
 
 def note(link, st, queue, now):
@@ -23,6 +32,9 @@ def note(link, st, queue, now):
     if link.rssi_dbm is not None:
         net["rssi"] = link.rssi_dbm
     fault = link.fault
+    m = getattr(link, "modem", None)
+    net["nvm"] = getattr(m, "nvm", None) if fault is None and not getattr(m, "reboots", 0) \
+        else None
     if fault is None:
         net["f"], net["fails"] = None, 0
         return

@@ -7,6 +7,7 @@ import json
 import random
 
 import downlink
+import netwatch
 from micropython import const
 from mqttc import Session, tls_context
 
@@ -38,6 +39,7 @@ def deliver(board, cfg, ident, outbox, status, log, st=None, urgent=False):
         log("report: backing off until %d; %d reports stay queued" % (m["next"], len(outbox)))
         return 0
     link = board.link
+    netwatch.prime(link, st)    # the modem's NVM set-up, known done in an earlier wake
     if not link.up(_LINK_TIMEOUT_MS):
         log("report: data link did not come up; %d reports stay queued" % len(outbox))
         _failed(m, now)

@@ -139,7 +139,7 @@ def build(machine=None, clock=None, watchdog=True):
                  timeout_char=150)
     modem = ModemPower(UART(_MODEM_UART, baudrate=115200, tx=_MODEM_TX, rx=_MODEM_RX,
                             rxbuf=2048, timeout=100),
-                       Pin(_PWRKEY, Pin.OUT, value=0), clock)
+                       Pin(_PWRKEY, Pin.OUT, value=0), clock, read_ms=100)
     return Board(
         name="esp32s3_sim7080",
         clock=clock,

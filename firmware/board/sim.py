@@ -90,7 +90,7 @@ def build(watchdog=True):
     # a long read timeout costs nothing (a read returns when the reply arrives) and keeps
     # the modem's waits at a few requests each
     modem = Modem(UART(conn, "modem", baudrate=115200, timeout=500),
-                  Pin(conn, "modem_pwrkey", Pin.OUT, value=0), clock)
+                  Pin(conn, "modem_pwrkey", Pin.OUT, value=0), clock, read_ms=500)
     return Board(
         name="sim",
         clock=clock,

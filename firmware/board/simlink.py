@@ -342,6 +342,13 @@ class UART:
         self._c, self._name, self._timeout = conn, name, timeout
         self._tchar = timeout_char
 
+    def init(self, baudrate=None, timeout=None, timeout_char=None):
+        """What machine.UART.init changes here: the timeouts (None: unchanged)."""
+        if timeout is not None:
+            self._timeout = timeout
+        if timeout_char is not None:
+            self._tchar = timeout_char
+
     def any(self):
         return self._c.call("uart_any", self._name)
 

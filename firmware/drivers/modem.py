@@ -5,11 +5,15 @@
 # PWRKEY toggle (probe with AT first: a pulse on a running modem switches it off), bounded
 # power cycles per wake, registration with a deadline, CSQ -> dBm, PSM timer encoding.
 # Every wait ends at a deadline from the board clock; garbage on the UART never raises.
+# A URC the driver waits for (boot, +CEREG, +APP PDP, NORMAL POWER DOWN) is waited for with
+# one long UART read (its first byte ends it), not polled. What the modem keeps in NVM
+# (AT+CNMP, AT+CMNB, AT+CGDCONT; echo and error format through AT&W) is sent only when the
+# caller does not know it done (.nvm, kept by the caller across wakes).
 from micropython import const
 
 _PWRKEY_PULSE_MS = const(1200)
-_BOOT_WAIT_MS = const(4000)     # PWRKEY released -> AT ready is ~5-8 s
-_BOOT_MS = const(10000)         # AT sync window after the key (AT every 500 ms)
+_BOOT_MS = const(10000)         # AT sync window after the key (AT ready is ~5-8 s)
+_BOOT_QUIET_MS = const(2000)    # ...its end: AT every 500 ms for a modem that says nothing
 _SYNC_MS = const(500)
 _PROBE_MS = const(300)
 _CMD_MS = const(1000)
@@ -21,8 +25,9 @@ _POWER_CYCLES_MAX = const(2)    # per wake (per driver instance)
 _LINE_MAX = const(160)          # longer lines are cut: nothing we parse is this long
 _PEND_MAX = const(1024)
 _CHUNK = const(128)
-_REG_STEP_MS = const(2000)      # registration polls: 2, 3, 4.5, 6.7, 8, 8 ... s
+_REG_STEP_MS = const(2000)      # polls while not searching (stat 0): 2, 3, 4.5, 6.7, 8 s
 _REG_STEP_MAX_MS = const(8000)
+_REG_WAIT_MS = const(30000)     # else the +CEREG URC is waited for, with a look this often
 
 # outcomes of cmd()
 OK = const(0)
@@ -84,8 +89,10 @@ def _int(b):
 
 
 class Modem:
-    def __init__(self, uart, pwrkey, clock):
+    def __init__(self, uart, pwrkey, clock, read_ms=100):
+        # read_ms: the UART's own timeout (restored after a long wait for a URC)
         self.uart, self._key, self._clock = uart, pwrkey, clock
+        self._read_ms = read_ms
         self._chunk = bytearray(_CHUNK)
         self._pend = b""
         self._stale = False
@@ -98,6 +105,8 @@ class Modem:
         self.power_cycles = 0     # PWRKEY cycles of a silent modem (this wake)
         self.reboots = 0          # unexpected RDY / +CFUN: 1 while in use
         self.sim_lost = False
+        self.sim_ready = False    # +CPIN: READY since the modem's last power-on
+        self.nvm = None           # NVM setup known done: "<rat>,<apn>" (the caller keeps it)
         self.urcs = 0
         self.garbage = 0          # lines that were neither reply nor known URC
 
@@ -109,8 +118,9 @@ class Modem:
         return self._clock.ticks_diff(t_end, self._clock.ticks_ms())
 
     # the one reader ---------------------------------------------------------------------
-    def _fill(self):
-        n = self.uart.readinto(self._chunk)
+    def _fill(self, first=False):
+        # first: one byte, waiting the UART's timeout for it (a long wait for a URC)
+        n = self.uart.readinto(self._chunk, 1) if first else self.uart.readinto(self._chunk)
         if not n:
             return False
         p = self._pend + bytes(self._chunk[:n])
@@ -149,6 +159,35 @@ class Modem:
                 # the UART read waited its own timeout; a fake may not: step the clock
                 self._clock.sleep_ms(1)
 
+    def _wait(self, ms):
+        """One UART read that waits up to ms for the modem's next byte (a URC), then one
+        for what came with it. True when something came."""
+        u = self.uart
+        u.init(timeout=ms)
+        try:
+            got = self._fill(True)
+        finally:
+            u.init(timeout=self._read_ms)
+        if got:
+            self._fill()
+        return got
+
+    def await_urc(self, prefix, t_end):
+        """Wait until t_end for an unsolicited line starting with prefix (None: any line),
+        dispatching every line that comes; True when it came."""
+        while True:
+            ln = self._take()
+            if ln is not None:
+                self._urc(ln)
+                if prefix is None or ln.startswith(prefix):
+                    return True
+                continue
+            left = self.left(t_end)
+            if left <= 0:
+                return False
+            if not self._wait(left):
+                self._clock.sleep_ms(1)    # the read waited its timeout; a fake may not
+
     def poll(self):
         """Read and dispatch whatever the modem sent (URCs) without waiting. One UART
         query when nothing is waiting."""
@@ -172,13 +211,18 @@ class Modem:
                 self.ip = None
         elif ln == b"NORMAL POWER DOWN":
             self.synced, self.pdp, self.stat, self.ip = False, False, None, None
+            self.sim_ready = False
         elif ln == b"RDY" or ln == b"+CFUN: 1":
             if self.synced:
                 self.reboots += 1          # it restarted under us (brown-out in a TX burst)
             self.pdp, self.stat, self.ip, self.echo = False, None, None, True
+            self.sim_ready = False
         elif ln.startswith(b"+CPIN: NOT READY"):
             self.sim_lost = True
-        elif ln in (b"SMS Ready", b"+CPIN: READY") or ln.startswith(b"+CFUN:") \
+            self.sim_ready = False
+        elif ln == b"+CPIN: READY":
+            self.sim_ready = True
+        elif ln == b"SMS Ready" or ln.startswith(b"+CFUN:") \
                 or b"WARN" in ln or ln.startswith(b"+CAURC") or ln.startswith(b"+SMSTATE"):
             pass
         else:
@@ -258,6 +302,15 @@ class Modem:
             self._clock.sleep_ms(min(self.left(t_try), self.left(t_end)))   # AT every 500 ms
         return False
 
+    def _boot(self):
+        """After the key: the modem says when it is up (+CFUN: 1, +CPIN: READY; RDY at a
+        fixed baud rate): wait for that in one read, then AT. One that says nothing (auto-
+        bauding) gets AT every 500 ms at the end of the window. True when it answers AT."""
+        t_end = self.deadline(_BOOT_MS)
+        self.await_urc(None, self.deadline(_BOOT_MS - _BOOT_QUIET_MS))
+        self._stale = False                # it was off: no late reply is on its way
+        return self._sync(max(_SYNC_MS, self.left(t_end)))
+
     def power_on(self):
         """Switch on (or find on) and AT-synchronise. A silent modem may be on but hung, so
         the first pulse may have switched it off: pulse again, at most _POWER_CYCLES_MAX
@@ -266,8 +319,7 @@ class Modem:
             return True
         self._pulse()
         while True:
-            self._clock.sleep_ms(_BOOT_WAIT_MS)
-            if self._sync(_BOOT_MS - _BOOT_WAIT_MS):
+            if self._boot():
                 self.echo = True
                 return True
             if self.power_cycles >= _POWER_CYCLES_MAX:
@@ -287,14 +339,7 @@ class Modem:
 
     def _cpowd(self):
         self.uart.write(b"AT+CPOWD=1\r")
-        t_end = self.deadline(_CPOWD_MS)
-        while True:
-            ln = self._line(t_end)
-            if ln is None:
-                return False
-            self._urc(ln)
-            if ln == b"NORMAL POWER DOWN":
-                return True
+        return self.await_urc(b"NORMAL POWER DOWN", self.deadline(_CPOWD_MS))
 
     def power_off(self):
         """AT+CPOWD=1 and wait for NORMAL POWER DOWN. Without it: a modem that answers AT
@@ -309,11 +354,11 @@ class Modem:
                 self._cpowd()
                 return
             self._pulse()
-            self._clock.sleep_ms(_BOOT_WAIT_MS)
-            if self._sync(_BOOT_MS - _BOOT_WAIT_MS):
+            if self._boot():
                 self._cpowd()
         finally:
             self.synced, self.pdp, self.stat, self.ip = False, False, None, None
+            self.sim_ready = False
 
     # bring-up -----------------------------------------------------------------------------
     def must(self, command, timeout_ms=_CMD_MS, reason="at"):
@@ -325,36 +370,49 @@ class Modem:
                              % (command, _text(lines)))
 
     def attach(self, t_end, apn, rat=RAT_LTE_M):
-        """Power on, set up and register before t_end (ticks). Raises ModemError."""
+        """Power on, set up and register before t_end (ticks). Raises ModemError. The
+        settings the modem keeps (NVM, user profile) are sent when .nvm is not this set
+        ("<rat>,<apn>"); .nvm says so after, None while not known done."""
         if not self.power_on():
             raise ModemError("dead", "the modem does not answer AT, even after %d power "
                              "cycles" % self.power_cycles)
-        self.must("ATE0")
+        key = "%d,%s" % (rat, apn)
+        if self.nvm != key:
+            self.nvm = None
+            self.must("ATE0")
+            self.cmd("AT+CMEE=2")
         self.echo = False
-        self.cmd("AT+CMEE=2")
-        res, lines = self.cmd("AT+CPIN?", _CPIN_MS, b"+CPIN:")
-        if res == TIMEOUT:
-            raise ModemError("silent", "the modem stopped answering at AT+CPIN?")
-        if res != OK or not lines or lines[0] != b"+CPIN: READY":
-            raise ModemError("sim", "the SIM is not ready: %s" % _text(lines))
+        if not self.sim_ready:                   # +CPIN: READY as it booted says it all
+            res, lines = self.cmd("AT+CPIN?", _CPIN_MS, b"+CPIN:")
+            if res == TIMEOUT:
+                raise ModemError("silent", "the modem stopped answering at AT+CPIN?")
+            if res != OK or not lines or lines[0] != b"+CPIN: READY":
+                raise ModemError("sim", "the SIM is not ready: %s" % _text(lines))
+            self.sim_ready = True
         self.sim_lost = False
-        self.must("AT+CNMP=38")                  # LTE only
-        self.must("AT+CMNB=%d" % rat)
-        self.must('AT+CGDCONT=1,"IP","%s"' % apn)
+        if self.nvm != key:
+            self.must("AT+CNMP=38")              # LTE only
+            self.must("AT+CMNB=%d" % rat)
+            self.must('AT+CGDCONT=1,"IP","%s"' % apn)
+            self.must("AT&W")                    # echo off, verbose errors from power-on
+            self.nvm = key
         self.must("AT+CEREG=1")                  # URC on registration changes
         self.register(t_end)
         self.signal()
 
     def register(self, t_end):
         """Wait for stat 1 (home) or 5 (roaming) until t_end; 3 (denied) ends at once; 0
-        (not searching) twice in a row gets AT+CFUN=0 / AT+CFUN=1 once. Polls with a
-        growing step: a handful of commands per attach."""
+        (not searching) twice in a row gets AT+CFUN=0 / AT+CFUN=1 once. One AT+CEREG?,
+        then the +CEREG URC (AT+CEREG=1) is waited for, with a look every _REG_WAIT_MS;
+        while not searching (no URC comes) it polls with a growing step."""
         step = _REG_STEP_MS
         idle = 0
+        look = True
         while True:
-            res, _ = self.cmd("AT+CEREG?", _CMD_MS, b"+CEREG:")
-            if res == TIMEOUT:
-                raise ModemError("silent", "the modem stopped answering at AT+CEREG?")
+            if look:
+                res, _ = self.cmd("AT+CEREG?", _CMD_MS, b"+CEREG:")
+                if res == TIMEOUT:
+                    raise ModemError("silent", "the modem stopped answering at AT+CEREG?")
             s = self.stat
             if s == 1 or s == 5:
                 return s
@@ -368,8 +426,14 @@ class Modem:
             if left <= 0:
                 raise ModemError("noreg", "no network registration in time (last CEREG "
                                  "stat %s)" % s)
-            self._clock.sleep_ms(min(step, left))
-            step = min(_REG_STEP_MAX_MS, step * 3 // 2)
+            if s == 0:
+                # not searching: no URC will come, look again after a step
+                self._clock.sleep_ms(min(step, left))
+                step = min(_REG_STEP_MAX_MS, step * 3 // 2)
+                look = True
+            else:
+                # the next +CEREG URC carries the new stat; none in a while: look again
+                look = not self.await_urc(b"+CEREG:", self.deadline(min(_REG_WAIT_MS, left)))
 
     def signal(self):
         """AT+CSQ -> self.rssi_dbm (None when unknown)."""
@@ -388,17 +452,10 @@ class Modem:
                                                      psm_t3324(active_s)))[0] == OK
 
     def wait_pdp(self, t_end, want=True):
-        """Wait for +APP PDP: 0,ACTIVE (or DEACTIVE) until t_end, sleeping between looks."""
-        step = 250
+        """Wait for +APP PDP: 0,ACTIVE (or DEACTIVE) until t_end."""
         while self.pdp != want:
-            self.poll()
-            if self.pdp == want:
-                break
-            left = self.left(t_end)
-            if left <= 0:
+            if not self.await_urc(b"+APP PDP:", t_end):
                 return False
-            self._clock.sleep_ms(min(step, left))
-            step = min(2000, step * 2)
         return True
 
     def activate(self, t_end, apn):

@@ -187,8 +187,11 @@ class ModemUART:
         self.rx = self.rx[n:]
         return out
 
-    def readinto(self, buf):
-        data = self.read(len(buf))
+    def init(self, **kw):
+        pass
+
+    def readinto(self, buf, n=-1):
+        data = self.read(len(buf) if n < 0 else n)
         if not data:
             return None
         buf[:len(data)] = data

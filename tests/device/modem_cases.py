@@ -18,10 +18,17 @@ GOOD = {b"AT+CPIN?": b"+CPIN: READY\r\nOK", b"AT+CEREG?": b"+CEREG: 1,5\r\nOK",
 
 class FakeModem:
     """UART + PWRKEY of a scripted SIM7080G: the key toggles power (>= 1 s low), it answers
-    boot_ms after switching on; answers[cmd] is bytes or a function of the modem."""
+    boot_ms after switching on and then says so (+CFUN: 1, +CPIN: READY) unless quiet (an
+    auto-bauding modem); answers[cmd] is bytes or a function of the modem. A read that
+    finds nothing waits the UART's timeout (or until the boot URCs)."""
 
-    def __init__(self, clock, answers=None, on=False, hung=False, boot_ms=5000):
+    def __init__(self, clock, answers=None, on=False, hung=False, boot_ms=5000, quiet=False):
         self.clock, self.on, self.hung, self.boot_ms = clock, on, hung, boot_ms
+        self.quiet = quiet
+        self.announced = on
+        self.timed = []                 # (t, bytes): URCs the modem sends at t
+        self.timeout = 100
+        self.reads = 0
         self.answers = dict(GOOD)
         self.answers.update(answers or {})
         self.rx = bytearray()
@@ -45,6 +52,7 @@ class FakeModem:
                 if self.on:
                     self.ready_at = t + self.boot_ms
                     self.echo = True
+                    self.announced = self.quiet
             self._down = None
 
     def write(self, buf):
@@ -67,16 +75,42 @@ class FakeModem:
             self.rx, self.pos = self.rx[self.pos:self.pos + 2048], 0
         return len(buf)
 
+    def init(self, timeout=None, **kw):
+        if timeout is not None:
+            self.timeout = timeout
+
+    def _announce(self, t):
+        while self.timed and self.timed[0][0] <= t and self.on and not self.hung:
+            self.rx.extend(self.timed.pop(0)[1])
+        if self.on and not self.hung and not self.announced and t >= self.ready_at:
+            self.announced = True
+            sim = self.answers.get(b"AT+CPIN?") == GOOD[b"AT+CPIN?"]
+            self.rx.extend(b"\r\n+CFUN: 1\r\n\r\n+CPIN: %s\r\n"
+                           % (b"READY" if sim else b"NOT READY"))
+
     def any(self):
+        self._announce(self.clock.t)
         return len(self.rx) - self.pos
 
-    def readinto(self, buf):
+    def readinto(self, buf, n=-1):
+        self.reads += 1
+        self._announce(self.clock.t)
         left = len(self.rx) - self.pos
+        if left <= 0 and self.on and not self.hung and not self.announced \
+                and self.ready_at <= self.clock.t + self.timeout:
+            self.clock.t = self.ready_at    # the boot URCs end the wait
+            self._announce(self.clock.t)
+            left = len(self.rx) - self.pos
+        if left <= 0 and self.on and not self.hung and self.timed \
+                and self.timed[0][0] <= self.clock.t + self.timeout:
+            self.clock.t = max(self.clock.t, self.timed[0][0])    # a URC ends the wait
+            self._announce(self.clock.t)
+            left = len(self.rx) - self.pos
         if left <= 0:
             self.rx, self.pos = bytearray(), 0
-            self.clock.t += 100         # the UART's read timeout
+            self.clock.t += self.timeout    # the UART's read timeout
             return None
-        n = min(len(buf), left)
+        n = min(len(buf) if n < 0 else n, left)
         for i in range(n):
             buf[i] = self.rx[self.pos + i]
         self.pos += n
@@ -225,6 +259,40 @@ check.eq(m.power_cycles, 1, "one power cycle")
 
 lk, m, fm, clock = link({b"AT+CNACT=0,1": b"OK"})
 check.eq((lk.up(60000), lk.fault), (False, "pdp"), "PDP never active")
+
+# what the modem keeps in NVM is sent once, then only when not known done -----------------
+lk, m, fm, clock = link()
+check.true(lk.up(60000), "first session: %s" % lk.error)
+NVM = (b"ATE0", b"AT+CMEE=2", b"AT+CNMP=38", b"AT+CMNB=1", b'AT+CGDCONT=1,"IP","iot"', b"AT&W")
+check.true(all(c in fm.sent for c in NVM), "NVM set-up sent when not known done")
+check.eq(m.nvm, "1,iot", "...and known done after")
+check.true(b"AT+CPIN?" not in fm.sent, "the boot URC +CPIN: READY spares AT+CPIN?")
+lk.down()
+nvm = m.nvm
+lk, m, fm, clock = link()
+m.nvm = nvm
+check.true(lk.up(60000), "next session: %s" % lk.error)
+check.eq([c for c in NVM if c in fm.sent], [], "next session: no NVM set-up")
+m.nvm = "2,iot"
+lk.down()
+lk.up(60000)
+check.true(all(c in fm.sent[-20:] for c in NVM), "another RAT or APN: set up again")
+lk, m, fm, clock = link(on=True)
+lk.up(60000)
+check.true(b"AT+CPIN?" in fm.sent, "a modem found on (no boot URC seen): AT+CPIN?")
+lk, m, fm, clock = link(quiet=True)
+check.true(lk.up(60000), "a modem that says nothing as it boots is found with AT")
+
+# URCs waited for in one read each, not polled
+lk, m, fm, clock = link({b"AT+CEREG?": b"+CEREG: 1,2\r\nOK",
+                         b"AT+CNACT=0,1": b"OK"})
+fm.timed = [(22000, b"\r\n+CEREG: 5\r\n"), (26000, b"\r\n+APP PDP: 0,ACTIVE\r\n")]
+check.true(lk.up(60000), "registered and active by URCs: %s" % lk.error)
+check.eq(fm.sent.count(b"AT+CEREG?"), 1, "one AT+CEREG?, then the +CEREG URC")
+check.true(fm.reads <= 24, "UART reads of a whole attach: %d" % fm.reads)
+lk, m, fm, clock = link({b"AT+CEREG?": b"+CEREG: 1,2\r\nOK"})
+fm.timed = [(20000, b"\r\n+CEREG: 2\r\n"), (30000, b"\r\n+CEREG: 3\r\n")]
+check.eq((lk.up(60000), lk.fault), (False, "denied"), "denied said by a URC")
 
 # power-down when CPOWD gets no NORMAL POWER DOWN ----------------------------------------
 lk, m, fm, clock = link()

@@ -5,5 +5,5 @@ from __future__ import annotations
 
 
 def test_modem_driver_and_3000_garbled_dialogues(device):
-    out = device("modem_cases.py", "3000", expect_cases=55)
+    out = device("modem_cases.py", "3000", expect_cases=68)
     assert "fuzz: 3000 dialogues" in out

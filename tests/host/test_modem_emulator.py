@@ -1,7 +1,8 @@
 """Both sides of the SIM7080G dialogue against each other: the firmware's driver
 (firmware/drivers/modem.py, pure Python) on CPython against the simulator's emulator
 (host_tools/sim/devices/modem.py), with a virtual clock and a UART whose read waits up to
-100 ms like the sim board's. What the emulator records is what the report counts."""
+its timeout (100 ms, longer while the driver waits for a URC) like the sim board's. What
+the emulator records is what the report counts."""
 
 from __future__ import annotations
 
@@ -51,6 +52,8 @@ class Bench:
 
     def __init__(self, emu: ModemEmu, clock: Clock):
         self.emu, self.clock, self.requests = emu, clock, 0
+        self.timeout_ms = 100
+        self.sent: list[bytes] = []
 
     def _t(self):
         return self.clock.ms / 1000
@@ -59,9 +62,14 @@ class Bench:
         self.requests += 1
         return self.emu.any(self._t())
 
-    def readinto(self, buf):
+    def init(self, timeout=None):
+        if timeout is not None:
+            self.timeout_ms = timeout
+
+    def readinto(self, buf, n=-1):
         self.requests += 1
-        data, t_after = self.emu.read(self._t(), len(buf), 0.1)
+        n = len(buf) if n < 0 else n
+        data, t_after = self.emu.read(self._t(), n, self.timeout_ms / 1000)
         self.clock.ms = max(self.clock.ms, int(t_after * 1000))
         if not data:
             return None
@@ -71,6 +79,7 @@ class Bench:
     def write(self, buf):
         self.requests += 1
         self.emu.write(self._t(), bytes(buf))
+        self.sent.append(bytes(buf).strip())
         return len(buf)
 
     def value(self, v=None):
@@ -150,3 +159,40 @@ def test_pdp_drop_is_seen_and_reactivated(fw):
     assert not modem.pdp
     modem.activate(modem.deadline(20000), "iot")
     assert modem.pdp and emu.pdp and emu.activations == 2
+
+
+def test_nvm_set_up_once_and_kept_across_power_cycles(fw):
+    link, modem, emu, bench, clock = setup(fw)
+    assert link.up(60000), link.error
+    assert b"AT+CNMP=38" in bench.sent and b"AT&W" in bench.sent
+    assert modem.nvm == "1,iot"
+    link.down()
+    first = bench.requests
+    # the next wake: a new driver that knows the set-up done (netwatch keeps it)
+    md = fw[0]
+    again = md.Modem(bench, bench, clock)
+    again.nvm = "1,iot"
+    link2 = type(link)(again, clock, "iot")
+    bench.sent.clear()
+    bench.requests = 0
+    clock.sleep_ms(600_000)
+    assert link2.up(60000), link2.error
+    assert not {b"ATE0", b"AT+CMEE=2", b"AT+CNMP=38", b"AT+CMNB=1", b"AT&W",
+                b'AT+CGDCONT=1,"IP","iot"', b"AT+CPIN?"} & set(bench.sent), bench.sent
+    assert bench.requests < first - 6, (bench.requests, first)
+    # what the modem kept: the profile's echo off at power-on, the RAT, the APN
+    assert emu.nvm == {"cnmp": 38, "cmnb": 1, "cgdcont": b"iot", "echo": False, "cmee": 2}
+    assert not emu.echo
+    assert modem.cmd("AT+CNMP?", 1000, b"+CNMP:")[1] == [b"+CNMP: 38"]
+    link2.down()
+
+
+def test_urcs_are_waited_for_not_polled(fw):
+    link, modem, emu, bench, clock = setup(fw)
+    assert link.up(60000), link.error
+    # registration (15-45 s) and the PDP context (1-5 s): one AT+CEREG? and one long wait
+    # for each URC rather than a poll every few seconds
+    assert bench.sent.count(b"AT+CEREG?") <= 2
+    assert bench.requests < 50, bench.requests
+    link.down()
+    assert not emu.powered and emu.cpowd == 1

@@ -1,8 +1,10 @@
 """SIM7080G emulator on the sim board's modem UART: speaks the AT dialogue of the reference
 sheet (PWRKEY toggle, boot URCs, echo until ATE0, CPIN, CNMP/CMNB, CGDCONT, CEREG with
 URCs, CSQ, CNCFG/CNACT with +APP PDP URCs, CPSMS, CPOWD), in virtual time: replies and URCs
-carry the time they appear. Once the app PDP context is active, the data path is a TCP
-connection through the network model (route()). Faults come from an outage schedule:
+carry the time they appear. What the real modem keeps across power cycles is kept too:
+AT+CNMP, AT+CMNB and AT+CGDCONT in NVM, echo and error format in the user profile that
+AT&W saves (loaded at every power-on). Once the app PDP context is active, the data path
+is a TCP connection through the network model (route()). Faults come from an outage schedule:
 hang, registration denied, no coverage, coverage lost mid-session, PDP deactivated."""
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class ModemEmu:
         self.powered = False
         self.ready_at = 0.0
         self.echo = True
+        self.cmee = 0
+        # NVM: kept across power cycles (the board's too); "echo"/"cmee": the AT&W profile
+        self.nvm = {"cnmp": 2, "cmnb": 3, "cgdcont": b"", "echo": True, "cmee": 0}
         self.hung = False
         self.cereg_n = 0
         self.reg_at: float | None = None      # becomes registered (stat 5) at
@@ -103,7 +108,7 @@ class ModemEmu:
         self.powered = True
         self.power_ons += 1
         self.hung = False
-        self.echo = True
+        self.echo, self.cmee = self.nvm["echo"], self.nvm["cmee"]   # the saved profile
         self.cereg_n = 0
         self.pdp, self.pdp_at, self.pdp_id = False, None, 0
         self.ready_at = t + self.rng.uniform(*BOOT_S)
@@ -191,7 +196,8 @@ class ModemEmu:
                 self._line.append(b)
 
     def _reply(self, t: float, text: bytes) -> None:
-        self.out.append((t + REPLY_S, text))
+        if text:        # (AT+CPOWD=1 with echo off says nothing until it is down)
+            self.out.append((t + REPLY_S, text))
 
     def _command(self, t: float, line: bytes) -> None:
         if self.hung or t < self.ready_at:
@@ -216,11 +222,25 @@ class ModemEmu:
 
     def _answer(self, t: float, cmd: bytes, raw: bytes) -> bytes | None:
         ok = b"\r\nOK\r\n"
-        if cmd in (b"", b"I", b"+CMEE=2", b"+CMEE=1", b"+CMEE=0", b"&W"):
+        nvm = self.nvm
+        if cmd in (b"", b"I"):
             return b"\r\nSIMCOM_SIM7080G\r\n" + ok if cmd == b"I" else ok
+        if cmd in (b"+CMEE=2", b"+CMEE=1", b"+CMEE=0"):
+            self.cmee = cmd[-1] - 48
+            return ok
+        if cmd == b"&W":            # the user profile: loaded at every power-on
+            nvm["echo"], nvm["cmee"] = self.echo, self.cmee
+            return ok
         if cmd in (b"E0", b"E1"):
             self.echo = cmd == b"E1"
             return ok
+        if cmd == b"+CNMP?":
+            return b"\r\n+CNMP: %d\r\n" % nvm["cnmp"] + ok
+        if cmd == b"+CMNB?":
+            return b"\r\n+CMNB: %d\r\n" % nvm["cmnb"] + ok
+        if cmd == b"+CGDCONT?":
+            return (b'\r\n+CGDCONT: 1,"IP","%s","0.0.0.0",0,0,0,0\r\n' % nvm["cgdcont"]
+                    if nvm["cgdcont"] else b"\r\n") + ok
         if cmd == b"+CPIN?":
             return b"\r\n+CPIN: READY\r\n" + ok
         if cmd == b"+CFUN=0":
@@ -232,12 +252,21 @@ class ModemEmu:
             return ok
         m = re.fullmatch(rb"\+CNMP=(\d+)", cmd)
         if m:
-            return ok if int(m[1]) in (2, 38, 51) else None
+            if int(m[1]) not in (2, 38, 51):
+                return None
+            nvm["cnmp"] = int(m[1])
+            return ok
         m = re.fullmatch(rb"\+CMNB=(\d+)", cmd)
         if m:
-            return ok if int(m[1]) in (1, 2, 3) else None
-        if re.fullmatch(rb'\+CGDCONT=1,"IP","[^"]*"', cmd) \
-                or re.fullmatch(rb'\+CNCFG=0,[012],"[^"]*"(,.*)?', cmd):
+            if int(m[1]) not in (1, 2, 3):
+                return None
+            nvm["cmnb"] = int(m[1])
+            return ok
+        m = re.fullmatch(rb'\+CGDCONT=1,"IP","([^"]*)"', cmd)
+        if m:
+            nvm["cgdcont"] = raw[len(raw) - len(m[1]) - 1:-1]   # the APN as written
+            return ok
+        if re.fullmatch(rb'\+CNCFG=0,[012],"[^"]*"(,.*)?', cmd):
             return ok
         m = re.fullmatch(rb"\+CEREG=([0124])", cmd)
         if m:
@@ -338,7 +367,8 @@ class ModemEmu:
                 self.reboots += 1
                 plan["cut_after_up"] = self.rng.randint(*CUT_UP_BYTES)
                 plan["why"] = boot.kind
-                self.pdp, self.echo, self.cereg_n = False, True, 0
+                self.pdp, self.cereg_n = False, 0
+                self.echo, self.cmee = self.nvm["echo"], self.nvm["cmee"]
                 self.ready_at = t + BOOT_S[0]
                 self._start_attach(t + BOOT_S[0])
                 self.out.append((t + BOOT_S[0], b"\r\nRDY\r\n\r\n+CFUN: 1\r\n"
