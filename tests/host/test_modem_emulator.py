@@ -196,3 +196,26 @@ def test_urcs_are_waited_for_not_polled(fw):
     assert bench.requests < 50, bench.requests
     link.down()
     assert not emu.powered and emu.cpowd == 1
+
+
+def test_nvm_known_done_is_kept_in_the_state_until_a_fault(fw):
+    import netwatch
+
+    link, modem, emu, bench, clock = setup(fw)
+    st: dict = {}
+    netwatch.prime(link, st)
+    assert link.up(60000)
+    netwatch.note(link, st, [], 0)
+    assert st["net"]["nvm"] == "1,iot"
+    link.down()
+    # the next wake's driver learns it from the state
+    again = fw[0].Modem(bench, bench, clock)
+    link2 = type(link)(again, clock, "iot")
+    netwatch.prime(link2, st)
+    assert again.nvm == "1,iot"
+    # a session that fails has the set-up sent again next time
+    emu.outages = Outages([Outage("reg_denied", clock.ms / 1000, 10_000.0)])
+    assert not link2.up(60000) and link2.fault == "denied"
+    queue: list = []
+    netwatch.note(link2, st, queue, 0)
+    assert st["net"]["nvm"] is None and queue
