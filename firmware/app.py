@@ -150,8 +150,8 @@ def run_cycle(board, force_report=False):
                        else {"fill": round(r.fill, 1)}))
     if r.fill is not None:
         _remember(st, now, r.fill)
-    fillwatch.remember(st, r.fill, now)
-    fcst = fillwatch.forecast(st, r.fill, now, cfg)
+    fillwatch.remember(st, r.fill, now, cfg)
+    fcst, ovf = fillwatch.forecasts(st, r.fill, now, cfg)
     sleep_s = power_policy.next_wake_s(st, cfg, now, fcst)
 
     # report
@@ -160,7 +160,7 @@ def run_cycle(board, force_report=False):
             or power_policy.session_wanted(events, st) or ota.busy():   # a download, a trial
         st["seq"] += 1
         st["dropped"] = outbox.dropped
-        reports.append(("telemetry", report.telemetry(r, st, VERSION, fcst)))
+        reports.append(("telemetry", report.telemetry(r, st, VERSION, fcst, ovf)))
         st["last_report"] = now
         st["last_fill"] = r.fill
     for code, detail in events:
@@ -170,7 +170,7 @@ def run_cycle(board, force_report=False):
     if len(outbox) and (st["last_report"] == now) \
             and power_policy.may_transmit(board, st, r, events):
         status = {"ts": now, "fill": None if r.fill is None else round(r.fill, 1),
-                  "fcst": fcst, "full": st["full"], "flags": st["faults"],
+                  "fcst": fcst, "ovf": ovf, "full": st["full"], "flags": st["faults"],
                   "next": now + sleep_s, "fw": VERSION}
         board.wdt.feed()   # a cold attach and the session can take a minute
         t_tx = clock.ticks_ms()

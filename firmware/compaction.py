@@ -114,6 +114,7 @@ def act(board, cfg, st, r, events, resense, drive_ok=None, compact_ok=None, note
         r = resense()
         # blind: the next blind stroke waits for the estimate to rise past this one's
         st["cmp_after"] = r.fill if r.fill is not None or before is not None else est
+        st["cmp_pr"] = res.pressed   # stopped at full pressure: the packed pile is in view
         if r.fill is None:
             r.fill_est = est
         st["hist"] = []

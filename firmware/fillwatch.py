@@ -23,15 +23,17 @@ _COLLECT_DROP_PCT = const(25)   # a collection empties the bin: a sharp drop...
 _COLLECT_AFTER_PCT = const(20)  # ...to near empty
 _RATE_MIN_GAP_S = const(300)
 _RATE_MAX_GAP_S = const(7200)
-_RATE_LEARN_X100 = const(25)    # EWMA weight of a new observation, percent
+_RATE_LEARN_X100 = const(4)     # EWMA weight of a new observation, percent
 _RATE_MIN_OBS = const(96)       # a day of wakes before the profile is trusted
+_WE_PRIOR_DAYS = const(2)       # the weekdays' volume counts as this many weekend days
 _FCST_MAX_H = const(336)        # two weeks
+_OVER_PCT = const(100)          # the waste reaches the rim: the bin overflows
 _FCST_MAX_STEPS = const(1200)   # hours and modelled strokes: a bounded loop
 # Compaction in the forecast: a stroke presses the pile to its packed height, so the level
 # falls back to a floor that rises by a share of what came in since the last stroke. The
 # share is learnt from the bin's own strokes; it grows as the bin fills (packed waste does
 # not pack again): learnt as if at an empty floor and scaled by 1 / (1 - floor x fall).
-_PACK_LEARN_X100 = const(50)    # EWMA weight of a stroke's observed share, percent
+_PACK_LEARN_X100 = const(20)    # EWMA weight of a stroke's observed share, percent
 _PACK_MIN_RISE = const(5)       # a stroke needs this much loose rise to be learnt from
 _PACK_FALL_X100 = const(50)     # the packing ratio at full is half the ratio at empty
 
@@ -168,8 +170,10 @@ def _hour(ts, cfg):
     return (ts + cfg["utc_offset_min"] * 60) // 3600 % 24
 
 
-def _profile(fs, weekend):
-    key = "we" if weekend else "wd"
+def _profile(fs, weekend, kind=""):
+    """The fill-rate profile by hour (percent per hour x 100); kind "c": how many
+    observations each hour has had (up to the moving average's span)."""
+    key = kind + ("we" if weekend else "wd")
     p = fs.get(key)
     if not isinstance(p, list) or len(p) != 24:
         p = [0] * 24
@@ -187,7 +191,8 @@ def level_step(st, fill, now, cfg):
     if fill is None or before is None or fs.get("lc") != st["compactions"]:
         return False, before
     if before - fill >= _COLLECT_DROP_PCT and fill <= _COLLECT_AFTER_PCT:
-        fs["fl"] = round(fill, 1)   # emptied: the floor is the bottom again
+        fs["fl"] = fs["pk"] = round(fill, 1)   # emptied: the floor is the bottom again
+        fs["fp"] = 1
         return True, before
     dt = now - t0
     p = st.get("pwr")
@@ -205,42 +210,99 @@ def level_step(st, fill, now, cfg):
         h = _hour(mid, cfg)
         obs = (fill - before) * 360000 / dt   # percent per hour x 100
         # a plain mean while an hour has few observations, then a moving average
-        w = max(_RATE_LEARN_X100, 100 // (1 + seen // 24))
+        c = _profile(fs, we, "c")
+        k = c[h]
+        w = max(_RATE_LEARN_X100, 100 // (1 + k))
+        if k < 100 // _RATE_LEARN_X100:
+            c[h] = k + 1
         p[h] = int(round(p[h] + (obs - p[h]) * w / 100))
         fs["n"] = fs.get("n", 0) + 1
     return False, before
 
 
-def remember(st, fill, now):
+def remember(st, fill, now, cfg=None):
     """The last trusted fill of this wake (after any stroke): next wake's baseline. A stroke
     since the baseline (lc differs) means no collection can be claimed from it; the blind
     estimate still starts from it (a conservative start: strokes only lower the level)."""
     fs = _fs(st)
     if fill is not None:
         if fs.get("lc") is not None and fs["lc"] != st["compactions"]:
-            _learn_pack(fs, fill)
+            prior = cfg.get("pack_prior_pct") if cfg else 0
+            _learn_pack(fs, fill, st.get("cmp_pr"), prior / 100 if prior else None)
         fs["lv"], fs["lt"] = round(fill, 1), now
         fs["lc"] = st["compactions"]
 
 
-def _learn_pack(fs, after):
-    """A stroke this wake took the level from f0 to `after`: the share of the loose rise
-    since the last floor that stayed, normalised to an empty floor."""
+def _share(q, pk):
+    """The share of new loose waste a stroke keeps, on a packed pile at pk percent."""
+    return min(1.0, q / max(0.05, 1 - pk * _PACK_FALL_X100 / 10000))
+
+
+def _learn_pack(fs, after, pressed, prior=None):
+    """A stroke this wake took the level from f0 to `after`. One that stopped at full
+    pressure left the packed pile (pk) in view: the share of the loose rise since the
+    last such floor that stayed is learnt, normalised to an empty floor. One that ran to
+    the end switch left the ram's end in view (re): the pile is packed below it, and pk
+    is carried forward by the share learnt so far."""
     f0, fl = fs.get("f0"), fs.get("fl")
-    if f0 is not None and fl is not None and f0 - fl >= _PACK_MIN_RISE and after > fl + 0.5:
-        q = min(1.0, (after - fl) / (f0 - fl)) * (1 - fl * _PACK_FALL_X100 / 10000)
-        old = fs.get("q")
-        fs["q"] = round(q if old is None else old + (q - old) * _PACK_LEARN_X100 / 100, 4)
+    pk = fs.get("pk")
+    if pressed:
+        if f0 is not None and fl is not None and fs.get("fp") and f0 - fl >= _PACK_MIN_RISE \
+                and after > fl + 0.5:
+            q = min(1.0, (after - fl) / (f0 - fl)) * (1 - fl * _PACK_FALL_X100 / 10000)
+            old = fs.get("q") or prior   # the installer's prior is where learning starts
+            if old is None:
+                fs["q"] = round(q, 4)
+            else:
+                # one odd stroke (a bulky item, a pile that slid) moves it a little only
+                q = max(old / 2, min(old * 2, q))
+                fs["q"] = round(old + (q - old) * _PACK_LEARN_X100 / 100, 4)
+        fs["pk"], fs["fp"] = round(after, 1), 1
+    else:
+        re = fs.get("re")
+        fs["re"] = round(after if re is None else re + (after - re) / 4, 1)
+        q = fs.get("q")
+        if q is not None and pk is not None and f0 is not None and fl is not None and f0 > fl:
+            pk = min(after, pk + (f0 - fl) * _share(q, pk))
+            fs["pk"] = round(pk, 1)
+        fs["fp"] = 0
     fs["fl"] = round(after, 1)
 
 
-def _rate(fs, t, cfg):
-    """Learnt fill rate (percent per hour) for the hour containing t; a profile with less
-    than a day of data borrows the other one."""
-    we = _weekend(t, cfg)
-    if fs.get("nwe" if we else "nwd", 0) < _RATE_MIN_OBS:
-        we = not we
-    return _profile(fs, we)[_hour(t, cfg)] / 100
+def _rates(fs):
+    """The fill rate (percent per hour) by hour for weekdays and weekend days, as the
+    forecast uses it: each kind of day's learnt volume spread over the hours along the
+    shape both profiles learnt together, smoothed over the neighbouring hours (one bag
+    dumped at 13:40 is not every 13:00's habit). A kind of day with less than a day of
+    data borrows the other's volume."""
+    wd, we = _profile(fs, False), _profile(fs, True)
+    cd, ce = _profile(fs, False, "c"), _profile(fs, True, "c")
+    pooled = [(wd[h] * cd[h] + we[h] * ce[h]) / (cd[h] + ce[h]) if cd[h] + ce[h]
+              else (wd[h] + we[h]) / 2 for h in range(24)]   # (counts came later)
+    shape = [max(0, pooled[h - 1] + 2 * pooled[h] + pooled[(h + 1) % 24]) for h in range(24)]
+    total = sum(shape)
+    # each kind of day's volume; the weekend's, learnt from fewer days, leans on the
+    # weekdays' until it has a few of its own
+    seen_wd, seen_we = fs.get("nwd", 0), fs.get("nwe", 0)
+    vol_wd, vol_we = max(0, sum(wd)), max(0, sum(we))
+    if seen_wd < _RATE_MIN_OBS:
+        vol_wd = vol_we
+    if seen_we < _RATE_MIN_OBS:
+        vol_we = vol_wd
+    else:
+        k = min(sum(ce) / 96, 6.0)   # weekend days in the profile
+        vol_we = (vol_we * k + vol_wd * _WE_PRIOR_DAYS) / (k + _WE_PRIOR_DAYS)
+    days = (vol_wd, vol_we)
+    out = []
+    for day in days:
+        k = (day or 0) / total / 100 if total > 0 else 0.0
+        out.append([v * k for v in shape])
+    return out
+
+
+def _rate(rates, t, cfg):
+    """The rate (percent per hour) for the hour containing t, from _rates."""
+    return rates[1 if _weekend(t, cfg) else 0][_hour(t, cfg)]
 
 
 def estimate(st, now, cfg):
@@ -251,55 +313,82 @@ def estimate(st, now, cfg):
     f, t = fs.get("lv"), fs.get("lt")
     if f is None or t is None or fs.get("n", 0) < _RATE_MIN_OBS or now <= t:
         return f
+    rates = _rates(fs)
     while t < now:
         step = min(now - t, 3600 - (t + cfg["utc_offset_min"] * 60) % 3600)
-        f += max(0.0, _rate(fs, t, cfg)) * step / 3600
+        f += _rate(rates, t, cfg) * step / 3600
         t += step
     return min(120.0, f)
 
 
 def forecast(st, fill, now, cfg):
-    """Unix time at which the fill passes full_pct: steps through the learnt hourly rate
-    profile (weekday or weekend); the linear fit of the recent history until a day has been
-    learnt. None when the level is not rising."""
+    """Unix time at which the fill passes full_pct (see forecasts), or None."""
+    return forecasts(st, fill, now, cfg)[0]
+
+
+def forecasts(st, fill, now, cfg):
+    """(full, over): Unix times at which the fill passes full_pct and then _OVER_PCT (the
+    bin overflows), each None when not foreseen. Steps through the learnt hourly rate
+    profile (weekday or weekend) and the strokes it will take; the linear fit of the recent
+    history until a day has been learnt."""
     full = cfg["full_pct"]
     fs = _fs(st)
     if fs.get("n", 0) < _RATE_MIN_OBS:
-        return forecast_full(st["hist"], now, full)
+        hist = st["hist"]
+        return forecast_full(hist, now, full), forecast_full(hist, now, _OVER_PCT)
     if fill is None:
-        return None
-    if fill >= full:
-        return now
+        return None, None
+    if fill >= _OVER_PCT:
+        return now, now
     f = fill
     t = now
+    got = [None, None]
+    i = 0
+    if fill >= full:
+        got[0] = now
+        i = 1
+    target = full if i == 0 else _OVER_PCT
     q = fs.get("q")   # None: no stroke learnt yet, the installer's prior or the bare rise
     if q is None and cfg.get("pack_prior_pct"):
         q = cfg["pack_prior_pct"] / 100
-    floor = st.get("cmp_after")
+    floor = st.get("cmp_after")   # the level the last stroke left in view
     if floor is None:
         floor = fs.get("fl") or 0.0
+    pk = fs.get("pk")              # the packed pile, perhaps hidden under the ram's end
+    if pk is None or pk > floor:
+        pk = floor
+    re = fs.get("re") or 0.0       # the ram's end as the sensor sees it
+    rise = cfg["compact_rise_pct"]
+    rates = _rates(fs)
     end = now + _FCST_MAX_H * 3600
     for _ in range(_FCST_MAX_STEPS):
         if t >= end:
             break
-        rate = _rate(fs, t, cfg)   # percent per hour
+        rate = _rate(rates, t, cfg)   # percent per hour
         step = 3600 - (t + cfg["utc_offset_min"] * 60) % 3600
         gain = rate * step / 3600
-        top = full
+        top = target
         if q is not None and rate > 0:
-            # the next stroke: past compact_pct and risen since the last, at a wake (on
-            # average half an interval of waste after the level got there)
-            s = max(cfg["compact_pct"], floor + cfg["compact_rise_pct"]) \
-                + rate * cfg["wake_s"] / 7200
-            top = min(full, s)
+            # the next stroke (compaction.wanted): past compact_pct and risen since the
+            # last, by half as much once full; at a wake (on average half an interval of
+            # waste after the level got there)
+            s = max(cfg["compact_pct"], floor + rise)
+            if s >= full:
+                s = max(full, floor + rise // 2)
+            top = min(target, s + rate * cfg["wake_s"] / 7200)
         if rate <= 0 or f + gain < top:
             f += gain
             t += step
             continue
         t += max(0, int((top - f) / rate * 3600))
-        if top >= full:
-            return int(t)
-        share = q / max(0.05, 1 - floor * _PACK_FALL_X100 / 10000)
-        floor += (top - floor) * min(1.0, share)
-        f = floor
-    return None
+        if top >= target:
+            got[i] = int(t)
+            i += 1
+            if i == 2:
+                break
+            target = _OVER_PCT
+            f = top
+            continue
+        pk += (top - floor) * _share(q, pk)
+        floor = f = max(pk, re)
+    return got[0], got[1]

@@ -8,7 +8,7 @@ import power_policy
 PAYLOAD_VERSION = 1
 
 
-def telemetry(r, st, fw, forecast_ts):
+def telemetry(r, st, fw, forecast_ts, overflow_ts=None):
     return json.dumps({
         "v": PAYLOAD_VERSION,
         "seq": st["seq"],
@@ -22,6 +22,7 @@ def telemetry(r, st, fw, forecast_ts):
         "vsol": r.vsolar_mv,
         "cmp": st["compactions"],
         "fcst": forecast_ts,
+        "ovf": overflow_ts,
         "flags": st["faults"],
         "drop": st["dropped"],
         "soc": power_policy.soc_pct(st),

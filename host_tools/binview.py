@@ -19,6 +19,8 @@ class BinView:
     fill: float | None = None
     fill_ts: int | None = None          # time of the reading the fill comes from
     forecast_full: int | None = None    # Unix time the bin passes its full threshold
+    forecast_over: int | None = None    # when it overflows (100 %), its own forecast
+    strokes: int | None = None          # compaction strokes so far (`cmp`)
     battery_mv: int | None = None
     signal_dbm: int | None = None
     flags: int = 0
@@ -38,6 +40,7 @@ class BinView:
             if d.get("fill") is not None:
                 self.fill, self.fill_ts = d["fill"], d.get("ts")
             self.forecast_full = d.get("fcst", self.forecast_full)
+            self.forecast_over = d.get("ovf", self.forecast_over)
             self.flags = d.get("flags", self.flags)
             self.next_wake = d.get("next", self.next_wake)
             self.fw = d.get("fw", self.fw)
@@ -45,6 +48,8 @@ class BinView:
             if self.fill_ts is None or (d.get("ts") or 0) >= self.fill_ts:
                 self.fill, self.fill_ts = d.get("fill"), d.get("ts")
                 self.forecast_full = d.get("fcst")
+                self.forecast_over = d.get("ovf")
+                self.strokes = d.get("cmp", self.strokes)
             self.battery_mv = d.get("vbat", self.battery_mv)
             self.signal_dbm = d.get("rssi", self.signal_dbm)
             self.flags = d.get("flags", self.flags)

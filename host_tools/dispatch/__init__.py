@@ -7,11 +7,13 @@ bins stand), and its own crews' past visits. It never sees inside a bin.
 Policies:
   fixed      every bin every `every_days` days, whatever its fill (today's common practice)
   threshold  bins whose last reported fill is at or above `threshold_pct`
-  forecast   bins forecast (from their own `fcst`, through `host_tools.plan.eta_for`) to be
-             full (the firmware's full_pct) by the time the crew gets there or within
-             `grace_h` after it: a compacting bin that passes full still has a day or so
-             before it overflows, so the others wait for the next route. A fast bin (its
-             forecast rises `fast_pct_h` or more) is taken if it is due before the next route.
+  forecast   bins that would overflow before the crews could be back: each bin's own
+             overflow forecast (`ovf`, through `host_tools.plan.eta_for`), less a margin
+             that grows with the forecast's lead, falls before the first `back_h` hours of
+             the next route, in which the bins due on a route are its first stops. The
+             others wait, filling further. A bin still learning (its first `learn_h`) is
+             taken at the threshold, when the straight line through its readings overflows
+             before the crews are back, or when it already compacts again and again.
 
 A compacting bin's level rises and falls with every stroke: right after a stroke it shows
 the packed pile, before one it shows the loose waste on top. A reading above the threshold
@@ -26,7 +28,7 @@ import math
 from dataclasses import dataclass, field
 
 from host_tools.binview import BinView
-from host_tools.plan import FULL_PCT, eta_for
+from host_tools.plan import FULL_PCT, OVER_PCT, eta_for
 
 POLICIES = ("fixed", "threshold", "forecast")
 LOCAL = dt.timezone(dt.timedelta(hours=9))   # the site's local time (Korea)
@@ -46,12 +48,17 @@ class CrewSettings:
     area_km: float = 5.0             # the bins stand in a square this wide, depot at the centre
     threshold_pct: float = 60.0      # worth a trip at this fill (below it: premature); the
                                      # field's usual per-bin threshold
-    full_pct: float = FULL_PCT       # the forecast policy's target: the bins' own full_pct
-    grace_h: float = 6.0             # forecast policy: full this long after the visit
-    fast_pct_h: float = 2.0          # ...a bin filling this fast is not left for the next
+    over_pct: float = OVER_PCT       # forecast policy: a bin must be emptied before this
+    margin_h: float = 1.0            # ...by this margin on its own overflow forecast
+    margin_share: float = 0.05       # ...plus this share of the forecast's lead time
+    back_h: float = 3.0              # the bins due on a route are its first stops, all made
+                                     # within this many hours of its start
     learn_h: float = 48.0            # a bin's forecast is used once it has reported this long
                                      # (it learns its fill rate and strokes); until then it
-                                     # is collected at the threshold
+                                     # is collected at the threshold, or when the straight
+    learn_fast_h: float = 12.0       # line through its readings overflows before the next
+                                     # route once it has reported this long, or when it
+    busy_strokes: int = 4            # compacted this often since first heard
     every_days: int = 2              # fixed policy
     silent_h: float = 48.0           # a bin not heard from this long is checked
 
@@ -111,7 +118,9 @@ class Dispatcher:
         self.cs = cs or CrewSettings()
         self.pos = {b: position(b, self.cs.area_km) for b in self.bins}
         self.last_visit: dict[str, float] = {}
+        self.due: dict[str, float] = {}      # forecast policy: when a chosen bin overflows
         self.first_heard: dict[str, float] = {}
+        self.first_strokes: dict[str, int] = {}
         self.first_route: float | None = None
         n = max(1, math.ceil(len(self.bins) / self.cs.bins_per_crew))
         self.crews = n
@@ -132,8 +141,9 @@ class Dispatcher:
         lower urgency value goes first when the crews cannot reach every bin."""
         cs = self.cs
         end, _ = _window(start, cs)
-        arrive = (start + end) / 2                 # when the crew is likely there
-        arrive_next = next_start + (end - start) / 2
+        # a bin left today is taken first thing on the next route if it is due then
+        back = next_start + cs.back_h * 3600
+        self.due = {}
         out = []
         for i, b in enumerate(self.bins):
             v = views.get(b)
@@ -169,19 +179,35 @@ class Dispatcher:
             if fv is None:
                 continue
             first = self.first_heard.setdefault(b, fv.fill_ts)
+            strokes0 = self.first_strokes.setdefault(b, fv.strokes or 0)
+            over = eta_for(fv, cs.over_pct)
+            if fv.forecast_over is None:   # a bin that only forecasts full: due then
+                over = eta_for(fv, FULL_PCT)
             if start - first < cs.learn_h * 3600:
+                # its forecast is a straight line yet (it knows neither the bin's hours
+                # nor its strokes): taken at the threshold, or before that line overflows
                 if fill >= cs.threshold_pct:
                     out.append((-fill, b, f"at {fill:.0f} %, forecast still learning"))
+                elif over is not None and over <= back \
+                        and start - first >= cs.learn_fast_h * 3600:
+                    out.append((-fill, b, f"at {fill:.0f} %, learning, rising fast"))
+                elif (fv.strokes or 0) - strokes0 >= cs.busy_strokes:
+                    # compacting again and again from the start: a busy bin, whatever its
+                    # level between strokes says
+                    out.append((-fill, b, f"at {fill:.0f} %, learning, {fv.strokes - strokes0} "
+                                          "strokes already"))
                 continue
-            eta = eta_for(fv, cs.full_pct)
-            if eta is None:
+            if fill >= cs.over_pct or (over is not None and over <= fv.fill_ts):
+                out.append((fv.fill_ts, b, f"at {fill:.0f} %"))
                 continue
-            fast = eta > fv.fill_ts and \
-                (cs.full_pct - fill) / ((eta - fv.fill_ts) / 3600) >= cs.fast_pct_h
-            if eta <= arrive + cs.grace_h * 3600:
-                out.append((eta, b, f"forecast {cs.full_pct:g} % by the visit"))
-            elif fast and eta <= arrive_next:
-                out.append((eta, b, f"filling fast: {cs.full_pct:g} % before the next route"))
+            if over is None:
+                continue
+            # left for the next route, would it overflow before the crew could be back?
+            margin = cs.margin_h * 3600 + cs.margin_share * max(0.0, over - start)
+            if over - margin <= back:
+                when = dt.datetime.fromtimestamp(over, LOCAL)
+                self.due[b] = over - margin
+                out.append((over, b, f"would overflow {when:%a %H:%M}, before the next route"))
         out.sort()
         return out
 
@@ -197,29 +223,34 @@ class Dispatcher:
 
     def _routes(self, chosen: list[str], start: float) -> tuple[list[Visit], list[str], float,
                                                                 float]:
-        """Nearest-neighbour routes from the depot, one crew after another, each back at the
-        depot by the end of the window. Returns visits, bins left over, km, crew minutes."""
+        """Nearest-neighbour routes from the depot, the crews side by side (the one with the
+        earliest clock moves next), each back at the depot by the end of the window; the
+        bins due before the window ends (self.due) are taken before the others. Returns
+        visits, bins left over, km, crew minutes."""
         cs = self.cs
         end, sunday = _window(start, cs)
         crews = self.sunday_crews if sunday else self.crews
         left = list(chosen)
         visits: list[Visit] = []
         km_total = minutes = 0.0
-        for crew in range(crews):
-            here, t, n = (0.0, 0.0), start, 0
-            while left and n < cs.truck_stops:
-                nxt = min(left, key=lambda b: (math.dist(here, self.pos[b]), b))
-                km, drive = self._drive_min(here, self.pos[nxt])
-                back_km, back = self._drive_min(self.pos[nxt], (0.0, 0.0))
-                arrive = t + drive * 60
-                if arrive + (cs.service_min + back) * 60 > end:
-                    break
-                visits.append(Visit(nxt, crew, arrive, round(km, 3), ""))
-                km_total += km
-                t = arrive + cs.service_min * 60
-                here = self.pos[nxt]
-                left.remove(nxt)
-                n += 1
+        state = [[start, (0.0, 0.0), 0, c] for c in range(crews)]   # clock, where, stops, id
+        active = list(state)
+        while left and active:
+            cr = min(active, key=lambda c: (c[0], c[3]))
+            t, here, n, crew = cr
+            due = [b for b in left if self.due.get(b, float("inf")) <= end]
+            nxt = min(due or left, key=lambda b: (math.dist(here, self.pos[b]), b))
+            km, drive = self._drive_min(here, self.pos[nxt])
+            back_km, back = self._drive_min(self.pos[nxt], (0.0, 0.0))
+            arrive = t + drive * 60
+            if n >= cs.truck_stops or arrive + (cs.service_min + back) * 60 > end:
+                active.remove(cr)
+                continue
+            visits.append(Visit(nxt, crew, arrive, round(km, 3), ""))
+            km_total += km
+            cr[:3] = [arrive + cs.service_min * 60, self.pos[nxt], n + 1]
+            left.remove(nxt)
+        for t, here, n, _ in state:
             if n:
                 back_km, back = self._drive_min(here, (0.0, 0.0))
                 km_total += back_km

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from host_tools.binview import BinView
 
 FULL_PCT = 85.0   # the firmware's default full threshold: its forecasts aim at it
+OVER_PCT = 100.0  # ...and the rim: `ovf` forecasts when the bin overflows
 
 
 @dataclass
@@ -19,18 +20,21 @@ class Stop:
 
 
 def eta_for(view: BinView, threshold: float, full_pct: float = FULL_PCT) -> int | None:
-    """When the bin passes `threshold`, from its last fill and its own forecast of when it
-    passes full_pct (a straight line between the two)."""
+    """When the bin passes `threshold`, from its last fill and its own forecasts of when it
+    passes full_pct (`fcst`) and OVER_PCT (`ovf`, it overflows): a straight line between
+    the two points that bracket the threshold."""
     if view.fill is None or view.fill_ts is None:
         return None
     if view.fill >= threshold:
         return view.fill_ts
-    if not view.forecast_full or view.forecast_full <= view.fill_ts:
-        return None
-    if view.fill >= full_pct:
-        return view.fill_ts
-    rate = (full_pct - view.fill) / (view.forecast_full - view.fill_ts)   # % per s
-    return int(view.fill_ts + (threshold - view.fill) / rate)
+    points = [(view.fill, view.fill_ts)]
+    for pct, ts in ((full_pct, view.forecast_full), (OVER_PCT, view.forecast_over)):
+        if ts is not None and pct > points[-1][0] and ts >= points[-1][1]:
+            points.append((pct, ts))
+    for (f0, t0), (f1, t1) in zip(points, points[1:], strict=False):
+        if threshold <= f1:
+            return int(t0 + (threshold - f0) / (f1 - f0) * (t1 - t0))
+    return None
 
 
 def plan(views: list[BinView], horizon: float, threshold: float = FULL_PCT) -> list[Stop]:

@@ -138,13 +138,44 @@ ok = fillwatch.vet(reading(T, mm=700), {"compactions": 0, "hist": [], "fs": {}},
 check.true(ok.fill is not None, "a healthy sensor is")
 
 # the forecast knows the compactor: a learnt stroke share lowers the level again and again
-st = {"compactions": 0, "hist": [], "fs": {"fl": 50.0}}
+st = {"compactions": 0, "hist": [], "fs": {"fl": 50.0, "fp": 1}}
 fillwatch.remember(st, 50.0, T - 900)          # the last wake
 fillwatch.level_step(st, 80.0, T, cfg)        # this wake's level before the stroke
-st["compactions"] = 1
+st["compactions"], st["cmp_pr"] = 1, True      # stopped at full pressure
 fillwatch.remember(st, 60.0, T)                # after it: 10 of the 30 points stayed
 check.eq(st["fs"]["q"], 0.25, "stroke share learnt, scaled to an empty floor")
 check.eq(st["fs"]["fl"], 60.0, "the new floor")
+check.eq(st["fs"]["pk"], 60.0, "the packed pile in view")
+# a stroke that runs to the end switch shows the ram's end, not the pile under it
+st = {"compactions": 0, "hist": [], "fs": {"fl": 0.0, "fp": 1, "pk": 0.0, "q": 0.125}}
+fillwatch.remember(st, 0.0, T - 900)
+fillwatch.level_step(st, 76.0, T, cfg)
+st["compactions"], st["cmp_pr"] = 1, False
+fillwatch.remember(st, 19.0, T)
+fs = st["fs"]
+check.eq((fs["q"], fs["re"], fs["fl"], fs["fp"]), (0.125, 19.0, 19.0, 0),
+         "end switch: nothing learnt of the share, the ram's end seen")
+check.true(9.0 <= fs["pk"] <= 10.0, "the hidden pile carried forward (%r)" % fs["pk"])
+fillwatch.level_step(st, 76.0, T + 900, cfg)  # the next stroke stops at full pressure
+st["compactions"], st["cmp_pr"] = 2, True
+fillwatch.remember(st, 24.0, T + 900)
+check.eq(st["fs"]["q"], 0.125, "not learnt against the ram's end")
+check.eq((st["fs"]["pk"], st["fs"]["fp"]), (24.0, 1), "the pile in view again")
+# one odd stroke moves the learnt share a little; learning starts from the installer's
+st = {"compactions": 0, "hist": [], "fs": {"fl": 50.0, "fp": 1, "q": 0.125}}
+fillwatch.remember(st, 50.0, T - 900)
+fillwatch.level_step(st, 80.0, T, cfg)
+st["compactions"], st["cmp_pr"] = 1, True
+fillwatch.remember(st, 75.0, T)                # 25 of 30 points stayed: not a share
+check.eq(st["fs"]["q"], 0.15, "an outlier clamped to twice the share, a fifth of the way")
+cfg_prior = dict(cfg)
+cfg_prior["pack_prior_pct"] = 13
+st = {"compactions": 0, "hist": [], "fs": {"fl": 50.0, "fp": 1}}
+fillwatch.remember(st, 50.0, T - 900, cfg_prior)
+fillwatch.level_step(st, 80.0, T, cfg_prior)
+st["compactions"], st["cmp_pr"] = 1, True
+fillwatch.remember(st, 60.0, T, cfg_prior)
+check.eq(st["fs"]["q"], 0.154, "the first stroke moves the installer's prior")
 flat = [400] * 24                              # 4 %/h at every hour
 st = {"compactions": 0, "hist": [], "cmp_after": 50.0,
       "fs": {"wd": list(flat), "we": list(flat), "n": 200, "nwd": 200, "nwe": 200}}
@@ -158,6 +189,18 @@ st["fs"]["q"] = 0.2
 packed = fillwatch.forecast(st, 50.0, T, cfg)
 hours = (packed - T) / 3600
 check.true(23 <= hours <= 26, "strokes in the forecast: full in %r h, not 8.75" % hours)
+full, over = fillwatch.forecasts(st, 50.0, T, cfg)
+check.eq(full, packed, "forecasts: the same full time")
+check.true(over is not None and over > full, "then the overflow (%r)" % over)
+check.eq(fillwatch.forecasts(st, 100.0, T, cfg), (T, T), "overflowing: now")
+hidden = dict(st)
+hidden["cmp_after"] = 19.0                     # the ram's end in view, the pile below it
+hidden["fs"] = dict(st["fs"], pk=5.0, re=19.0)
+seen = dict(st)
+seen["cmp_after"] = 19.0
+seen["fs"] = dict(st["fs"], pk=19.0)
+check.true(fillwatch.forecast(hidden, 19.0, T, cfg) > fillwatch.forecast(seen, 19.0, T, cfg),
+           "a pile hidden under the ram's end has room yet")
 cfg_eco = dict(cfg)
 cfg_eco["compact_pct"] = cfg["full_pct"]       # economy: strokes only at full
 check.eq(fillwatch.forecast(st, 50.0, T, cfg_eco), plain, "no stroke before full: the rise")

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import datetime as dt
+import math
 from pathlib import Path
 
 import pytest
@@ -67,9 +68,9 @@ def test_the_import_check_catches_a_world_import(tmp_path, monkeypatch):
     assert "host_tools.sim.world.bin" in reachable("host_tools.dispatch")
 
 
-def view(bin_id, fill, ts, fcst=None):
+def view(bin_id, fill, ts, fcst=None, ovf=None, cmp=0):
     v = BinView(bin_id)
-    v.update("telemetry", {"ts": ts, "fill": fill, "fcst": fcst}, ts)
+    v.update("telemetry", {"ts": ts, "fill": fill, "fcst": fcst, "ovf": ovf, "cmp": cmp}, ts)
     return v
 
 
@@ -83,30 +84,69 @@ def test_threshold_takes_the_bins_at_or_above_it():
     assert route.km > 0
 
 
-def test_forecast_takes_the_bins_due_before_the_next_visit():
-    d = Dispatcher("forecast", ["soon", "later", "full", "flat"], CrewSettings(learn_h=0))
+def test_forecast_takes_the_bins_that_would_overflow_before_the_next_route():
+    d = Dispatcher("forecast", ["soon", "later", "full", "flat", "old"],
+                   CrewSettings(learn_h=0))
     t = MONDAY_4H - 600
-    views = {"soon": view("soon", 50, t, fcst=int(MONDAY_4H + 10 * 3600)),
-             "later": view("later", 70, t, fcst=int(MONDAY_4H + 3 * DAY)),
-             "full": view("full", 90, t, fcst=t),
-             "flat": view("flat", 40, t, fcst=None)}
+    h = 3600
+    # the crews are back by Tuesday 07:00 (the next route's first 3 h)
+    views = {"soon": view("soon", 50, t, fcst=MONDAY_4H + 10 * h, ovf=MONDAY_4H + 26 * h),
+             "later": view("later", 80, t, fcst=MONDAY_4H + 4 * h, ovf=MONDAY_4H + 3 * DAY),
+             "full": view("full", 100, t, fcst=t, ovf=t),
+             "flat": view("flat", 40, t, fcst=None),
+             "old": view("old", 60, t, fcst=MONDAY_4H + 20 * h)}   # no overflow forecast
     route = d.plan(views, MONDAY_4H, MONDAY_4H + DAY)
-    assert sorted(v.bin_id for v in route.visits) == ["full", "soon"]
+    assert sorted(v.bin_id for v in route.visits) == ["full", "old", "soon"]
+    assert [v.why for v in route.visits if v.bin_id == "soon"] == \
+        ["would overflow Tue 06:00, before the next route"]
     # emptied since its last report: the old forecast is void
     route = d.plan(views, MONDAY_4H + DAY, MONDAY_4H + 2 * DAY)
     assert route.visits == []
 
 
-def test_a_new_bins_forecast_is_not_used_until_it_has_learnt():
-    d = Dispatcher("forecast", ["new", "full"], CrewSettings(learn_h=48))
+def test_forecast_margin_grows_with_the_forecasts_lead():
+    cs = CrewSettings(learn_h=0, margin_h=2.0, margin_share=0.1)
+    d = Dispatcher("forecast", ["edge"], cs)
     t = MONDAY_4H - 600
-    views = {"new": view("new", 50, t, fcst=int(MONDAY_4H + 3600)),
-             "full": view("full", 90, t, fcst=t)}
+    back = MONDAY_4H + 27 * 3600   # the crews are back by Tuesday 07:00
+    # overflow forecast 2 h + 10 % of its 30 h lead after that: taken
+    lead = 30 * 3600
+    ovf = back + 2 * 3600 + 0.1 * lead - 60
+    views = {"edge": view("edge", 70, t, fcst=MONDAY_4H + 3600, ovf=int(ovf))}
+    assert [v.bin_id for v in d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits] == ["edge"]
+    d = Dispatcher("forecast", ["edge"], cs)
+    views = {"edge": view("edge", 70, t, fcst=MONDAY_4H + 3600, ovf=int(ovf + 3600))}
+    assert d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits == []
+
+
+def test_a_new_bins_forecast_is_not_used_until_it_has_learnt():
+    d = Dispatcher("forecast", ["new", "full", "fast"], CrewSettings(learn_h=48))
+    t = MONDAY_4H - 600
+    h = 3600
+    views = {"new": view("new", 50, t, fcst=MONDAY_4H + h, ovf=MONDAY_4H + 3 * DAY),
+             "full": view("full", 90, t, fcst=t),
+             "fast": view("fast", 30, t, fcst=MONDAY_4H + h, ovf=MONDAY_4H + 5 * h)}
+    # heard for minutes only: a straight line through its first readings says little
     assert [v.bin_id for v in d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits] == ["full"]
+    t1 = MONDAY_4H + DAY   # heard for a day: its straight line overflows before Wednesday
+    views["fast"] = view("fast", 35, t1 - 600, fcst=t1 + h, ovf=t1 + 5 * h)
+    assert [v.bin_id for v in d.plan(views, t1, t1 + DAY).visits] == ["fast"]
     t3 = MONDAY_4H + 2 * DAY
-    views["new"] = view("new", 50, t3 - 600, fcst=int(t3 + 3600))
+    views["new"] = view("new", 50, t3 - 600, fcst=t3 + h, ovf=t3 + 5 * h)
     assert [v.bin_id for v in d.plan(views, t3, t3 + DAY).visits] == ["new"]
 
+
+def test_a_new_bin_that_compacts_again_and_again_is_busy():
+    d = Dispatcher("forecast", ["busy", "calm"], CrewSettings(learn_h=48))
+    t = MONDAY_4H - 600
+    views = {"busy": view("busy", 30, t, cmp=2), "calm": view("calm", 30, t, cmp=2)}
+    assert d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits == []
+    t1 = MONDAY_4H + DAY   # a level of 40 % between strokes says little
+    views = {"busy": view("busy", 40, t1 - 600, cmp=9), "calm": view("calm", 40, t1 - 600,
+                                                                      cmp=4)}
+    got = d.plan(views, t1, t1 + DAY).visits
+    assert [(v.bin_id, v.why) for v in got] == \
+        [("busy", "at 40 %, learning, 7 strokes already")]
 
 def test_a_bin_reporting_no_reading_is_looked_at():
     for policy in ("threshold", "forecast"):
@@ -162,3 +202,19 @@ def test_views_keep_only_what_was_known_by_then():
 def test_route_start(t, hour):
     s = route_start(t, CrewSettings())
     assert dt.datetime.fromtimestamp(s, KST).hour == hour and s >= t
+
+
+def test_the_bins_due_on_the_route_are_its_first_stops():
+    bins = [f"b{i:02d}" for i in range(20)]
+    d = Dispatcher("forecast", bins, CrewSettings(learn_h=0, bins_per_crew=100))
+    t = MONDAY_4H - 600
+    h = 3600
+    # one bin overflows at 07:00 today, nineteen on Wednesday (taken today all the same:
+    # every one would overflow before the crews are back on Tuesday)
+    views = {b: view(b, 70, t, fcst=MONDAY_4H + h, ovf=MONDAY_4H + 20 * h) for b in bins}
+    far = max(bins, key=lambda b: math.dist((0, 0), d.pos[b]))
+    views[far] = view(far, 95, t, fcst=t, ovf=MONDAY_4H + 3 * h)
+    route = d.plan(views, MONDAY_4H, MONDAY_4H + DAY)
+    assert len(route.visits) == 20
+    assert route.visits[0].bin_id == far     # the farthest bin, but it is due first
+    assert route.visits[0].at < MONDAY_4H + 3 * h

@@ -71,6 +71,8 @@ class BinWorld:
         self.overflow_s = 0.0
         self.overflow_starts: list[float] = []   # times the true fill passed 100 %
         self.full_starts: list[float] = []       # times it passed FULL_LINE_PCT
+        self.full_spells: list[tuple[float, float]] = []   # (from, to) above it, closed
+        self._full_since: float | None = None
 
     @staticmethod
     def _collect_after(t: float) -> float:
@@ -118,6 +120,8 @@ class BinWorld:
             self.overflow_starts.append(t)
         if was < FULL_LINE_PCT <= self.waste.fill_pct():
             self.full_starts.append(t)
+            if self._full_since is None:
+                self._full_since = t
         dur = 2.0 + self.noise.random() * 6.0
         self.door_windows.append((t, t + dur))
 
@@ -145,6 +149,7 @@ class BinWorld:
         if fill >= COLLECT_ABOVE_PCT or packed_next >= COLLECT_PACKED_PCT:
             self.collections.append((t, fill))
             w.empty()
+            self._full_ended(t)
             self.ram.clear_jam(t)
 
     def visit(self, t: float) -> None:
@@ -158,6 +163,7 @@ class BinWorld:
             return
         self.collections.append((t, self.waste.fill_pct()))
         self.waste.empty()
+        self._full_ended(t)
         self.ram.clear_jam(t)
 
     def set_door_lock(self, t: float, v: int) -> None:
@@ -183,6 +189,18 @@ class BinWorld:
         self.power.motor_a = self.ram.current_ma(t) / 1000
         self.power.advance(t)
         self.t = t
+        self._full_ended(t)
+
+    def _full_ended(self, t: float) -> None:
+        """A stroke or a crew took the level back under the full line: the spell ends."""
+        if self._full_since is not None and self.waste.fill_pct() < FULL_LINE_PCT:
+            self.full_spells.append((self._full_since, t))
+            self._full_since = None
+
+    def full_spells_until(self, t: float) -> list[tuple[float, float]]:
+        """The spells above the full line, one still open ending at t."""
+        open_ = [(self._full_since, t)] if self._full_since is not None else []
+        return self.full_spells + open_
 
     # what sensors see ------------------------------------------------------------------
     def door_open(self, t: float) -> bool:
