@@ -3,6 +3,7 @@
 # a hang ended by the watchdog, a module that no longer imports), the app is not started:
 # the motor stays locked out, the watchdog is not started, the last traceback is kept in
 # flash and sent once, and the REPL waits for a technician (safe_mode_off()).
+import os
 import sys
 
 from micropython import const
@@ -42,9 +43,13 @@ def boots():
 
 
 def cycle_done():
-    """The app finished a wake cycle: the boots so far were healthy."""
-    if _read() != {"n": 0, "safe": False}:
-        write_json(PATH, {"n": 0, "safe": False})
+    """The app finished a wake cycle: the boots so far were healthy. No file is a count of 0
+    (not safe): one removal, where writing the count back took a whole atomic write, so a
+    wake writes boots.json once (on_boot) instead of twice."""
+    try:
+        os.remove(PATH)
+    except OSError:   # already gone (a wake before this one finished too)
+        pass
 
 
 def leave():

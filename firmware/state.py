@@ -3,7 +3,7 @@
 import json
 import os
 
-from fsutil import read_json, write_atomic
+from fsutil import write_atomic
 
 PATH = "state.json"
 VERSION = 1
@@ -59,16 +59,25 @@ def _fits(k, v, default):
 def load(rtc, log=None):
     """The newest valid copy (RTC memory or flash). A field of the wrong kind (damage, an
     older format) takes its default, and log() says which."""
-    best = None
+    best = mem = dm = None
     try:
         mem = rtc.memory()
         if mem:
-            d = json.loads(mem)
-            if _valid(d):
-                best = d
+            dm = json.loads(mem)
+            if _valid(dm):
+                best = dm
     except (ValueError, TypeError):
         pass
-    d = read_json(PATH)
+    # the flash copy is most often the very bytes of the RTC copy (save() writes both):
+    # then it is not parsed a second time
+    raw = _read(PATH)
+    if raw is not None and raw == mem:
+        d = dm
+    else:
+        try:
+            d = json.loads(raw) if raw is not None else None
+        except (ValueError, TypeError):
+            d = None
     if _valid(d):
         if best is None or d["gen"] > best["gen"]:
             best = d
@@ -96,6 +105,15 @@ def reset(st):
     for k in _KEEP_ON_RESET:
         new[k] = st[k]
     return new
+
+
+def _read(path):
+    """The file's bytes, or None when it is missing or unreadable."""
+    try:
+        with open(path, "rb") as f:
+            return f.read()
+    except OSError:
+        return None
 
 
 def _exists(path):

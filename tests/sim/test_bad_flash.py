@@ -16,6 +16,9 @@ FILES = ("state.json", "boots.json", "outbox.q", "log.txt", "last_trace.txt", "c
 WRONG = ("x", [], {}, None, 1.5, -1, 10 ** 12, True, [[1, "a"]], {"a": [None]})
 
 
+# "wrong types" retypes fields but keeps what makes a state a state (without them it is
+# "not a state", as with "not an object"), so that the per-field check is what it meets
+KEEP = ("ver", "gen")
 KINDS = ("wrong types", "truncated", "garbage", "not an object", "bit flips", "empty",
          "missing")
 
@@ -45,7 +48,7 @@ def damage(rng: random.Random, data: bytes | None, name: str,
         return kind, bytes(b)
     if kind == "wrong types":
         for k in list(d):
-            if rng.random() < 0.4:
+            if k not in KEEP and rng.random() < 0.4:
                 d[k] = rng.choice(WRONG)
         return kind, json.dumps(d).encode()
     if kind == "not an object":
