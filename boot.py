@@ -19,9 +19,9 @@ def _save(d):   # atomically, like fsutil.write_atomic (only files are touched h
 
 
 try:
-    import json
-
     with open("slot.json") as _f:
+        import json   # only with a slot.json: an import of json looks through sys.path
+
         _s = json.loads(_f.read())
     if _s.get("active") in ("fw_a", "fw_b"):
         _slot = _s["active"]

@@ -7,7 +7,7 @@ from binascii import unhexlify
 from board import Board, NoWatchdog
 from board.simclock import SimClock
 from board.simnet import SimModemLink
-from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform, time_pulse_us
+from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform, rtc_digest, time_pulse_us
 from drivers.a02yyuw import A02YYUW
 from drivers.analog import CurrentSense, Divider, Thermistor
 from drivers.doorlock import DoorLock
@@ -32,8 +32,13 @@ def _connection():
 
 def _boot(conn):
     # A new boot of the virtual chip: reset cause, wake reason, RTC memory, virtual time.
+    # The board keeps the RTC memory it last set or was given; the reply leaves it out when
+    # the simulator holds the same bytes (the usual case: same digest).
     conn.clock = None
-    conn.boot = conn.call("boot")
+    mem = conn.rtc_mem
+    conn.boot = conn.call("boot") if mem is None else conn.call("boot", rtc_digest(mem))
+    if "rtc" in conn.boot:
+        conn.rtc_mem = unhexlify(conn.boot["rtc"])
     conn.clock = SimClock(conn.boot["t"])
     conn.cache = bool(conn.boot.get("cache"))
 
@@ -104,7 +109,7 @@ def build(watchdog=True):
         solar=Divider(ADC(conn, "vsolar"), 11),
         modem=modem,
         link=SimModemLink(modem, clock, "iot", conn),
-        rtc=RTC(conn, unhexlify(conn.boot["rtc"])),
+        rtc=RTC(conn, conn.rtc_mem),
         wdt=WDT(conn, 120000) if watchdog else NoWatchdog(),
         platform=Platform(conn),
         tilt=Switch(Pin(conn, "tilt", Pin.IN)),

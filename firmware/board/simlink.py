@@ -3,6 +3,7 @@
 #   request  [op, t_ms, arg...]        t_ms = the firmware's virtual Unix time in ms
 #   reply    [t_ms, result]            t_ms = virtual time after the operation
 #            [t_ms, null, control]     control: "reset:<cause>" or "exit" or "err:<text>"
+import hashlib
 import json
 import os
 import socket
@@ -58,6 +59,7 @@ class Conn:
         self._posted = []
         self._wdt_ms = 0        # the watchdog as armed since this boot (0: not running)
         self._wdt_fed = 0
+        self.rtc_mem = None     # RTC memory as this board last set it or got it at a boot
         self._open()
 
     def _open(self):
@@ -192,9 +194,12 @@ class Conn:
         if self._rows is not None:
             self._settle()
         self._other = True
-        req = ["~" + op, now]
-        req.extend(args)
-        self._posted.append(json.dumps(req))
+        if op == "rtc_set":     # a hex string is JSON as it is: no json.dumps scan of ~2 kB
+            self._posted.append('["~rtc_set", %d, "%s"]' % (now, args[0]))
+        else:
+            req = ["~" + op, now]
+            req.extend(args)
+            self._posted.append(json.dumps(req))
         self._snap_ms = -1      # it may change the world: the sample is void
         return True
 
@@ -260,6 +265,9 @@ class Conn:
             self.clock.advance_to(rep[0])
         if op == "boot" and len(rep) == 2:
             self.ahead = rep[1].get("ahead") or 0
+            out = rep[1].get("out")
+            if out:     # outputs already at a level (writing it again would change nothing)
+                self._out.update(out)
         if len(rep) > 2:
             ctl = rep[2]
             if ctl == "exit":
@@ -401,17 +409,24 @@ class ADC:
         return min(65535, self.read_uv() * 65535 // 3300000)
 
 
+def rtc_digest(mem):
+    """What the boot request says of the RTC memory the board holds (the simulator's
+    device.rtc_digest() of the same bytes is the same)."""
+    return hexlify(hashlib.sha256(mem).digest()[:8]).decode()
+
+
 class RTC:
     """RTC slow memory: survives deep sleep and watchdog resets, not a power cut."""
 
     def __init__(self, conn, initial):
         self._c = conn
-        self._mem = initial
+        self._mem = initial or b""
 
     def memory(self, data=None):
         if data is None:
             return self._mem
         self._mem = bytes(data)
+        self._c.rtc_mem = self._mem
         h = hexlify(self._mem).decode()
         if not self._c.post("rtc_set", h):
             self._c.call("rtc_set", h)

@@ -1,6 +1,7 @@
 # What the chip's ROM does on the sim board: run boot.py then main.py, and again after
 # every reset. Fast mode loops in this one process; faithful mode runs one boot per
 # process and the simulator starts a new process at the next wake.
+import os
 import sys
 
 from board.simlink import SimReset
@@ -10,8 +11,6 @@ _code = {}   # path -> (size, mtime, code): a fast-mode wake does not parse the 
 
 
 def _run_file(path):
-    import os
-
     st = os.stat(path)
     key = (st[6], st[8])
     hit = _code.get(path)

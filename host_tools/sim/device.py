@@ -3,6 +3,7 @@ requests of firmware/board/simlink.py (protocol: docs/sim-protocol.md) from its 
 
 from __future__ import annotations
 
+import hashlib
 import random
 from dataclasses import dataclass, field
 
@@ -53,6 +54,11 @@ class Control(Exception):
         super().__init__(word)
         self.word = word
         self.t_ms = t_ms
+
+
+def rtc_digest(mem: bytes) -> str:
+    """The sim board's rtc_digest() (firmware/board/simlink.py) of the same bytes."""
+    return hashlib.sha256(mem).hexdigest()[:16]
 
 
 class VirtualBin:
@@ -106,7 +112,9 @@ class VirtualBin:
         self.irq_delivered = 0            # door edges reported to the firmware
 
     # lifecycle --------------------------------------------------------------------------
-    def on_boot(self, t_ms: int) -> dict:
+    def on_boot(self, t_ms: int, board_rtc: str | None = None) -> dict:
+        """board_rtc: rtc_digest() of the RTC memory the board holds, if it holds one; the
+        reply carries the memory only when it is not that (a power cut, a new process)."""
         self.counters.boots += 1
         self.world.advance(t_ms / 1000)
         p = self.world.power
@@ -124,9 +132,12 @@ class VirtualBin:
         self.modem.chip_boot(t_ms / 1000)   # its UART bytes are lost; it keeps running
         self.irq = {}
         info = {"t": t_ms, "reset": self.boot.reset, "wake": self.boot.wake,
-                "rtc": self.rtc.hex(), "mode": self.mode,
-                "sensors": list(self.world.settings.sensors),
+                "mode": self.mode, "sensors": list(self.world.settings.sensors),
                 "cuts": self.faults is not None}
+        if board_rtc is None or board_rtc != rtc_digest(self.rtc):
+            info["rtc"] = self.rtc.hex()
+        if not self.pins["modem_pwrkey"]:   # the key is up: releasing it changes nothing
+            info["out"] = {"modem_pwrkey": 0}
         if self.faults is not None:
             self.faults.on_boot()
         self.boot = Boot("hard", None)  # until a deep sleep or reset says otherwise

@@ -321,7 +321,7 @@ class Simulation:
             b.t_ms = t_ms
             for f in self.boot_watchers:
                 f(b, t_ms)
-            info = b.vbin.on_boot(t_ms)
+            info = b.vbin.on_boot(t_ms, args[0] if args else None)
             info["cache"] = not self.cfg.external   # no hand at the REPL: inputs sampled
             info["ahead"] = AHEAD_ROWS if self._ahead_on(b) else 0
             self._send(conn, t_ms, info)
