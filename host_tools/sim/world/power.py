@@ -40,9 +40,12 @@ SNOW_SHED_PER_DAY = 0.35   # fraction of the snow cover left after a day (20 deg
 SNOW_MEMORY_DAYS = 5
 
 
+_OCV_SPANS = list(zip(OCV, OCV[1:], strict=False))
+
+
 def ocv(soc: float) -> float:
     soc = min(1.0, max(0.0, soc))
-    for (s0, v0), (s1, v1) in zip(OCV, OCV[1:], strict=False):
+    for (s0, v0), (s1, v1) in _OCV_SPANS:
         if soc <= s1:
             return v0 + (v1 - v0) * (soc - s0) / (s1 - s0)
     return OCV[-1][1]
@@ -58,18 +61,25 @@ def _hour_angle(t_s: float) -> float:
     return math.radians(15 * (solar_h - 12))
 
 
-def sun_elevation(t_s: float, lat_deg: float) -> float:
-    """Solar elevation in degrees."""
-    decl, omega, lat = _declination(t_s), _hour_angle(t_s), math.radians(lat_deg)
+def _elevation(decl: float, omega: float, lat_deg: float) -> float:
+    lat = math.radians(lat_deg)
     s = math.sin(lat) * math.sin(decl) + math.cos(lat) * math.cos(decl) * math.cos(omega)
     return math.degrees(math.asin(max(-1.0, min(1.0, s))))
 
 
-def incidence_cos(t_s: float, lat_deg: float, tilt_deg: float) -> float:
-    """cos of the angle between the sun and the normal of a south-facing panel."""
-    decl, omega = _declination(t_s), _hour_angle(t_s)
+def _incidence(decl: float, omega: float, lat_deg: float, tilt_deg: float) -> float:
     x = math.radians(lat_deg - tilt_deg)
     return math.sin(decl) * math.sin(x) + math.cos(decl) * math.cos(x) * math.cos(omega)
+
+
+def sun_elevation(t_s: float, lat_deg: float) -> float:
+    """Solar elevation in degrees."""
+    return _elevation(_declination(t_s), _hour_angle(t_s), lat_deg)
+
+
+def incidence_cos(t_s: float, lat_deg: float, tilt_deg: float) -> float:
+    """cos of the angle between the sun and the normal of a south-facing panel."""
+    return _incidence(_declination(t_s), _hour_angle(t_s), lat_deg, tilt_deg)
 
 
 def local_day(t_s: float) -> int:
@@ -102,6 +112,7 @@ class Power:
         self.brownouts = 0
         self.empty_s = 0.0
         self._sky: dict[int, str] = {}
+        self._days: dict[int, tuple[float, float]] = {}   # day -> (sky factor, not snowed)
 
     # loads set by the simulator --------------------------------------------------------
     @property
@@ -135,20 +146,28 @@ class Power:
                 cover = max(cover, SNOW_SHED_PER_DAY ** k)
         return cover
 
+    def _day(self, day: int) -> tuple[float, float]:
+        """The day's weather as solar_w() uses it: (sky factor, share not under snow)."""
+        f = self._days.get(day)
+        if f is None:
+            f = self._days[day] = (self.clearness(day) / CLEARNESS[CLEAR],
+                                   1 - self.snow_cover(day))
+        return f
+
     def solar_w(self, t_s: float) -> float:
         """Panel output at its maximum power point, before the charge controller."""
-        el = sun_elevation(t_s, self.lat)
+        decl, omega = _declination(t_s), _hour_angle(t_s)   # the sun's place, worked out once
+        el = _elevation(decl, omega, self.lat)
         if el <= 0:
             return 0.0
         z = 90 - el
         am = 1 / (math.cos(math.radians(z)) + 0.50572 * (96.07995 - z) ** -1.6364)
         dni = 1353 * 0.7 ** (am ** 0.678)
-        beam = dni * max(0.0, incidence_cos(t_s, self.lat, self.tilt))
+        beam = dni * max(0.0, _incidence(decl, omega, self.lat, self.tilt))
         diffuse = 0.1 * dni * math.sin(math.radians(el)) \
             * (1 + math.cos(math.radians(self.tilt))) / 2
-        day = local_day(t_s)
-        sky = self.clearness(day) / CLEARNESS[CLEAR]
-        return self.panel_w * (beam + diffuse) / 1000 * sky * (1 - self.snow_cover(day))
+        sky, clear = self._day(local_day(t_s))
+        return self.panel_w * (beam + diffuse) / 1000 * sky * clear
 
     # battery ---------------------------------------------------------------------------
     def r_int(self) -> float:
