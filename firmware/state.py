@@ -7,6 +7,7 @@ from fsutil import write_atomic
 
 PATH = "state.json"
 VERSION = 1
+_SEP = (",", ":")   # no spaces: the state goes to RTC memory and flash every wake
 
 
 def fresh():
@@ -126,7 +127,7 @@ def _exists(path):
 
 def save(rtc, st, to_flash=True):
     st["gen"] += 1
-    data = json.dumps(st)
+    data = json.dumps(st, separators=_SEP)
     rtc.memory(data.encode())
     if to_flash:
         write_atomic(PATH, data)
@@ -136,4 +137,4 @@ def commit(st):
     """A flash copy only (RTC memory is small and lost in a power cut anyway): for what must
     be on flash before the wake goes on (app._queue)."""
     st["gen"] += 1
-    write_atomic(PATH, json.dumps(st))
+    write_atomic(PATH, json.dumps(st, separators=_SEP))

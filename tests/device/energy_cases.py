@@ -1,5 +1,7 @@
 # Energy: SOC estimator, account, budget, brown-out guards, and the energy policy (levels,
 # hysteresis, events, effective config, wake scheduling). Runs on the unix port.
+import json
+
 import check
 import config
 import energy
@@ -165,7 +167,7 @@ check.eq(pp.level(st2), pp.CRITICAL, "after a brown-out: critical")
 # normal: strokes announced in the state before the surge (brown-out evidence)
 st3 = fresh_state(energy.fresh(80.0, now))
 check.true(pp.may_compact(board, st3, R(13300)), "normal: stroke allowed")
-check.true(b'"hi": "motor"' in board.rtc.mem, "surge announced in RTC memory")
+check.eq(json.loads(board.rtc.mem)["pwr"]["hi"], "motor", "surge announced in RTC memory")
 check.true(not pp.may_compact(board, st3, R(12300)), "inrush would brown out: no stroke")
 # wake scheduling: the level's interval, sooner for a fast-filling bin
 check.eq(pp.next_wake_s(st3, cfg, now, None), 900, "normal: 15 min")
