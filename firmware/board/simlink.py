@@ -4,6 +4,7 @@
 #   reply    [t_ms, result]            t_ms = virtual time after the operation
 #            [t_ms, null, control]     control: "reset:<cause>" or "exit" or "err:<text>"
 import hashlib
+import io
 import json
 import os
 import socket
@@ -55,8 +56,10 @@ class Conn:
         # Posted requests: one that answers nothing and cannot fail at its instant (a pin
         # going low, a UART write - an AT command and the read of its reply are then one
         # round trip -, a watchdog feed before its deadline, RTC memory) travels in front of
-        # the next request, stamped with its own time; the simulator runs it then.
-        self._posted = []
+        # the next request, stamped with its own time; the simulator runs it then. Lines go
+        # to a byte buffer (json.dump): a str made of them would be looked up among the
+        # interned strings, which costs more than writing it.
+        self._posted = io.BytesIO()
         self._wdt_ms = 0        # the watchdog as armed since this boot (0: not running)
         self._wdt_fed = 0
         self.rtc_mem = None     # RTC memory as this board last set it or got it at a boot
@@ -78,7 +81,7 @@ class Conn:
             s.connect(socket.getaddrinfo(host, int(port))[0][-1])
         s.settimeout(None)  # the simulator may hold a deep-sleep reply until this bin's turn
         self._s = s
-        self._posted = []   # what the lost connection had not carried is void
+        self._posted = io.BytesIO()   # what the lost connection had not carried is void
         self._rows = None
         clock, self.clock = self.clock, None
         self.call("hello", self._bin_id, os.getpid() if hasattr(os, "getpid") else 0)
@@ -178,8 +181,8 @@ class Conn:
 
     def _settle(self):
         """The look-ahead ends: how many rows were read travels in front of the next request."""
-        self._posted.append(json.dumps(["~ahead", self.clock.now_ms if self.clock else 0,
-                                        self._used]))
+        json.dump(["~ahead", self.clock.now_ms if self.clock else 0, self._used], self._posted)
+        self._posted.write(b"\n")
         self._rows = None
 
     def post(self, op, *args):
@@ -194,12 +197,16 @@ class Conn:
         if self._rows is not None:
             self._settle()
         self._other = True
-        if op == "rtc_set":     # a hex string is JSON as it is: no json.dumps scan of ~2 kB
-            self._posted.append('["~rtc_set", %d, "%s"]' % (now, args[0]))
+        p = self._posted
+        if op == "rtc_set":     # hex bytes are JSON as they are: no json scan of ~2 kB
+            p.write(b'["~rtc_set", %d, "' % now)
+            p.write(args[0])
+            p.write(b'"]\n')
         else:
             req = ["~" + op, now]
             req.extend(args)
-            self._posted.append(json.dumps(req))
+            json.dump(req, p)
+            p.write(b"\n")
         self._snap_ms = -1      # it may change the world: the sample is void
         return True
 
@@ -233,7 +240,7 @@ class Conn:
             self._other = True
             if op == "boot":
                 self._out = {}
-                self._posted = []
+                self._posted = io.BytesIO()
                 self._wdt_ms = 0
                 self._last = None
         if self._rows is not None:
@@ -243,12 +250,11 @@ class Conn:
             now = int(self.isr_ms)
         req = [op, now]
         req.extend(args)
-        line = json.dumps(req) + "\n"
-        if self._posted:
-            self._posted.append(line)
-            line = "\n".join(self._posted)
-            self._posted = []
-        self._s.write(line)  # one write: no Nagle/delayed-ACK stall
+        p = self._posted
+        json.dump(req, p)
+        p.write(b"\n")
+        self._posted = io.BytesIO()
+        self._s.write(p.getvalue())  # one write: no Nagle/delayed-ACK stall
         # one reply per request; recv in blocks (a stream readline costs a syscall per byte)
         buf = self._s.recv(512)
         while not buf.endswith(b"\n"):
@@ -427,9 +433,9 @@ class RTC:
             return self._mem
         self._mem = bytes(data)
         self._c.rtc_mem = self._mem
-        h = hexlify(self._mem).decode()
+        h = hexlify(self._mem)
         if not self._c.post("rtc_set", h):
-            self._c.call("rtc_set", h)
+            self._c.call("rtc_set", h.decode())
         return None
 
 
