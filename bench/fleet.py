@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -17,6 +18,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench.json"
+RAM = Path("/dev/shm")
 
 
 def fleet(bins: int, days: float, work: Path) -> tuple[dict, float]:
@@ -37,7 +39,12 @@ def main() -> int:
     p.add_argument("--bins", type=int, default=1000)
     p.add_argument("--days", type=float, default=1.0)
     args = p.parse_args()
-    with tempfile.TemporaryDirectory(prefix="bench-fleet-") as tmp:
+    # the bins' flash folders in RAM where there is a tmpfs: a bin writes its state and boot
+    # count every wake, and on a disk file system each atomic write (create, write, rename)
+    # costs kernel time that has nothing to do with the bins (200 bins x 1 day here: 92 s
+    # on ext4, 62 s on tmpfs)
+    ram = RAM if RAM.is_dir() and os.access(RAM, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="bench-fleet-", dir=ram) as tmp:
         work = Path(tmp)
         one, one_wall = fleet(1, args.days, work)
         big, big_wall = fleet(args.bins, args.days, work)
@@ -48,6 +55,7 @@ def main() -> int:
     res[f"{key}_accounted"] = big["telemetry_received"] == big["telemetry_published"]
     res[f"{key}_reports"] = big["telemetry_received"]
     res[f"{key}_firmware_errors"] = big["firmware_errors"]
+    res[f"{key}_flash"] = "tmpfs" if ram else "disk"   # where the bins' flash folders were
     res[f"{key}_baseline_1bin_s"] = round(one["wall_s"], 2)
     res[f"{key}_baseline_what"] = ("one bin, same day, same run: x bins = the fleet run if "
                                    "bins cost nothing extra")
