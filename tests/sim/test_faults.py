@@ -25,7 +25,7 @@ CUT_FILES = ("state.json.tmp", "boots.json.tmp", "outbox.q", "outbox.q.tmp",
 def faults(tmp_path_factory):
     work = tmp_path_factory.mktemp("faults")
     FAULTS_WORK.append(work)
-    return run_sim("--days", "3", "--seed", "1", "--start", "2026-06-01",
+    return run_sim("--days", "5", "--seed", "1", "--start", "2026-06-01",
                    "--scenario", "faults", "--workdir", str(work))
 
 
