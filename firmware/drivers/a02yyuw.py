@@ -16,6 +16,7 @@ TIMEOUT = const(-1)      # no valid frame within the timeout: wiring, power, or 
 CHECKSUM = const(-2)     # frames arrived but none had a valid checksum
 DEAD_ZONE = const(-3)    # target inside the blind zone: blocked or dirty transducer
 OUT_OF_RANGE = const(-4)  # beyond the sensor's range: no target
+_BAD = const(-5)         # (inside the driver) a frame that failed its checksum
 
 
 def reason(code):
@@ -53,33 +54,43 @@ class A02YYUW:
     def read_mm(self, timeout_ms=300):
         """Distance in mm, or a negative outcome (TIMEOUT, CHECKSUM, DEAD_ZONE, OUT_OF_RANGE)."""
         clock, uart = self._clock, self._uart  # (unpacking 4 at once would build a tuple)
-        rx, w = self._rx, self._win
+        rx = self._rx
         t0 = clock.ticks_ms()
         bad = False
         while clock.ticks_diff(clock.ticks_ms(), t0) < timeout_ms:
             got = uart.readinto(rx, 4 - self._n)
             if not got:
                 continue
-            for i in range(got):
-                b = rx[i]
-                if self._n or b == _HDR:
-                    w[self._n] = b
-                    self._n += 1
-            if self._n < 4:
-                continue
-            if (w[0] + w[1] + w[2]) & 0xFF == w[3]:
-                self._n = 0
-                return self._classify(w[1] << 8 | w[2])
-            bad = True
-            self.bad_frames += 1
-            # drop one byte, then slide to the next header candidate inside the window
-            n = 3
-            w[0], w[1], w[2] = w[1], w[2], w[3]
-            while n and w[0] != _HDR:
-                w[0], w[1] = w[1], w[2]
-                n -= 1
-            self._n = n
+            for i in range(got):   # at most the bytes the window misses: one frame
+                r = self._push(rx[i])
+                if r == _BAD:
+                    bad = True
+                elif r is not None:
+                    return r
         return CHECKSUM if bad else TIMEOUT
+
+    def _push(self, b):
+        """One received byte into the sliding window: None while no frame is complete, the
+        frame's outcome (distance, DEAD_ZONE, OUT_OF_RANGE) when a clean one completes, _BAD
+        when one fails its checksum (one byte dropped, the window slid to the next header
+        candidate inside it)."""
+        w = self._win
+        if self._n or b == _HDR:
+            w[self._n] = b
+            self._n += 1
+        if self._n < 4:
+            return None
+        if (w[0] + w[1] + w[2]) & 0xFF == w[3]:
+            self._n = 0
+            return self._classify(w[1] << 8 | w[2])
+        self.bad_frames += 1
+        n = 3
+        w[0], w[1], w[2] = w[1], w[2], w[3]
+        while n and w[0] != _HDR:
+            w[0], w[1] = w[1], w[2]
+            n -= 1
+        self._n = n
+        return _BAD
 
     def burst(self, n, timeout_ms=300):
         """n readings from consecutive frames, as n calls of read_mm(timeout_ms) give them,
@@ -91,7 +102,7 @@ class A02YYUW:
         frame or a bad one. A reading that got no byte at all ends the burst: the sensor is
         silent, and the rest is TIMEOUT too rather than waited for one by one."""
         clock, uart = self._clock, self._uart
-        buf, w = self._buf, self._win
+        buf = self._buf
         out = []
         max_bad = (timeout_ms + _PERIOD_MS - 1) // _PERIOD_MS
         bad = 0            # bad frames since the last outcome
@@ -101,27 +112,16 @@ class A02YYUW:
             got = uart.readinto(buf, min(_BUF, 4 * (n - len(out)) - self._n))
             if got:
                 for i in range(got):
-                    b = buf[i]
                     heard = True
-                    if self._n or b == _HDR:
-                        w[self._n] = b
-                        self._n += 1
-                    if self._n < 4:
+                    r = self._push(buf[i])
+                    if r is None:
                         continue
-                    if (w[0] + w[1] + w[2]) & 0xFF == w[3]:
-                        self._n = 0
+                    if r != _BAD:
                         if len(out) < n:   # (a CHECKSUM verdict may have filled it)
-                            out.append(self._classify(w[1] << 8 | w[2]))
+                            out.append(r)
                         bad, heard, t0 = 0, False, clock.ticks_ms()
                         continue
-                    self.bad_frames += 1
                     bad += 1
-                    k = 3
-                    w[0], w[1], w[2] = w[1], w[2], w[3]
-                    while k and w[0] != _HDR:
-                        w[0], w[1] = w[1], w[2]
-                        k -= 1
-                    self._n = k
                     if bad >= max_bad and len(out) < n:
                         out.append(CHECKSUM)
                         bad, heard, t0 = 0, False, clock.ticks_ms()
