@@ -140,7 +140,6 @@ class Dispatcher:
         """(urgency, bin, why) for the bins to empty on the route starting at `start`; a
         lower urgency value goes first when the crews cannot reach every bin."""
         cs = self.cs
-        end, _ = _window(start, cs)
         # a bin left today is taken first thing on the next route if it is due then
         back = next_start + cs.back_h * 3600
         self.due = {}
@@ -180,9 +179,8 @@ class Dispatcher:
                 continue
             first = self.first_heard.setdefault(b, fv.fill_ts)
             strokes0 = self.first_strokes.setdefault(b, fv.strokes or 0)
-            over = eta_for(fv, cs.over_pct)
-            if fv.forecast_over is None:   # a bin that only forecasts full: due then
-                over = eta_for(fv, FULL_PCT)
+            # (a bin that only forecasts full is due then)
+            over = eta_for(fv, cs.over_pct if fv.forecast_over is not None else FULL_PCT)
             if start - first < cs.learn_h * 3600:
                 # its forecast is a straight line yet (it knows neither the bin's hours
                 # nor its strokes): taken at the threshold, or before that line overflows

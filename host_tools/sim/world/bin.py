@@ -70,8 +70,7 @@ class BinWorld:
         self.collections: list[tuple[float, float]] = []   # (time, true fill before)
         self.overflow_s = 0.0
         self.overflow_starts: list[float] = []   # times the true fill passed 100 %
-        self.full_starts: list[float] = []       # times it passed FULL_LINE_PCT
-        self.full_spells: list[tuple[float, float]] = []   # (from, to) above it, closed
+        self.full_spells: list[tuple[float, float]] = []   # (from, to) above FULL_LINE_PCT
         self._full_since: float | None = None
 
     @staticmethod
@@ -118,10 +117,8 @@ class BinWorld:
         self.waste.add(litres)
         if was <= 100.0 < self.waste.fill_pct():
             self.overflow_starts.append(t)
-        if was < FULL_LINE_PCT <= self.waste.fill_pct():
-            self.full_starts.append(t)
-            if self._full_since is None:
-                self._full_since = t
+        if was < FULL_LINE_PCT <= self.waste.fill_pct() and self._full_since is None:
+            self._full_since = t
         dur = 2.0 + self.noise.random() * 6.0
         self.door_windows.append((t, t + dur))
 
