@@ -227,10 +227,15 @@ def remember(st, fill, now, cfg=None):
     fs = _fs(st)
     if fill is not None:
         if fs.get("lc") is not None and fs["lc"] != st["compactions"]:
-            prior = cfg.get("pack_prior_pct") if cfg else 0
-            _learn_pack(fs, fill, st.get("cmp_pr"), prior / 100 if prior else None)
+            _learn_pack(fs, fill, st.get("cmp_pr"), _pack_prior(cfg))
         fs["lv"], fs["lt"] = round(fill, 1), now
         fs["lc"] = st["compactions"]
+
+
+def _pack_prior(cfg):
+    """The installer's share of new waste a stroke keeps (pack_prior_pct), or None."""
+    p = cfg.get("pack_prior_pct") if cfg else 0
+    return p / 100 if p else None
 
 
 def _share(q, pk):
@@ -292,10 +297,9 @@ def _rates(fs):
     else:
         k = min(sum(ce) / 96, 6.0)   # weekend days in the profile
         vol_we = (vol_we * k + vol_wd * _WE_PRIOR_DAYS) / (k + _WE_PRIOR_DAYS)
-    days = (vol_wd, vol_we)
     out = []
-    for day in days:
-        k = (day or 0) / total / 100 if total > 0 else 0.0
+    for day in (vol_wd, vol_we):
+        k = day / total / 100 if total > 0 else 0.0
         out.append([v * k for v in shape])
     return out
 
@@ -349,8 +353,8 @@ def forecasts(st, fill, now, cfg):
         i = 1
     target = full if i == 0 else _OVER_PCT
     q = fs.get("q")   # None: no stroke learnt yet, the installer's prior or the bare rise
-    if q is None and cfg.get("pack_prior_pct"):
-        q = cfg["pack_prior_pct"] / 100
+    if q is None:
+        q = _pack_prior(cfg)
     floor = st.get("cmp_after")   # the level the last stroke left in view
     if floor is None:
         floor = fs.get("fl") or 0.0
