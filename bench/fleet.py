@@ -56,6 +56,7 @@ def main() -> int:
     res[f"{key}_reports"] = big["telemetry_received"]
     res[f"{key}_firmware_errors"] = big["firmware_errors"]
     res[f"{key}_flash"] = "tmpfs" if ram else "disk"   # where the bins' flash folders were
+    res[f"{key}_shards"] = big.get("shards", 1)       # simulator processes (host_tools.fleet)
     res[f"{key}_baseline_1bin_s"] = round(one["wall_s"], 2)
     res[f"{key}_baseline_what"] = ("one bin, same day, same run: x bins = the fleet run if "
                                    "bins cost nothing extra")

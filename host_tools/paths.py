@@ -34,6 +34,30 @@ def micropython() -> str:
     return venv_tool("micropython", "MICROPYTHON")
 
 
+_LAUNCH = ("import sys; sys.path.append({!r}); from micropython_run import run_main; "
+           "sys.exit(run_main(['micropython'] + sys.argv[1:]))")
+
+
+def micropython_cmd() -> list[str]:
+    """The command that starts the unix port, for a simulator that starts one per bin (or
+    one per wake). The pip package's `micropython` is a Python entry-point script: CPython
+    starts, processes its site packages and imports the port's extension module. Started
+    here with -I -S and that module's folder on the path instead, a start takes about half
+    the CPU time. Any other `micropython` (a native build, $MICROPYTHON) runs as it is."""
+    exe = micropython()
+    if "MICROPYTHON" not in os.environ:
+        try:
+            import importlib.util
+
+            spec = importlib.util.find_spec("micropython_run")
+        except (ImportError, ValueError):
+            spec = None
+        if spec is not None and spec.origin and Path(exe).parent == Path(sys.executable).parent:
+            return [sys.executable, "-I", "-S", "-c",
+                    _LAUNCH.format(str(Path(spec.origin).parent))]
+    return [exe]
+
+
 def micropypath(root: Path = ROOT) -> str:
     fw = root / "firmware"
     return os.pathsep.join([str(fw), str(fw / "lib"), ".frozen"])

@@ -6,7 +6,8 @@ report.
 Each bin is the real firmware on the MicroPython unix port (one process per bin); the
 simulator keeps the fleet in step so that virtual time is the same for all of them. At the
 end every telemetry report published on the wire is matched against what the broker
-delivered to an independent subscriber.
+delivered to an independent subscriber. A big fleet is split over one simulator process per
+core (--shards, shards.py), all on one broker, each observing its own bins.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from host_tools.fleet.shards import default_shards, run_sharded
 from host_tools.sim.__main__ import parse_args as sim_args
 from host_tools.sim.__main__ import run
 
@@ -35,13 +37,21 @@ def main(argv=None) -> int:
     p.add_argument("--threshold", type=float, default=None, help="dispatch threshold, %%")
     p.add_argument("--fleet", choices=["uniform", "field"], default=None,
                    help="field: most bins fill in days, a few busy ones in hours")
+    p.add_argument("--shards", type=int, default=None,
+                   help="simulator processes, each with its share of the bins (default: one "
+                        "per core, at least 100 bins each; one with --dispatch)")
     args = p.parse_args(argv)
-    forwarded = ["--bins", str(args.bins), "--days", str(args.days), "--seed", str(args.seed),
+    shards = args.shards if args.shards is not None else \
+        (1 if args.dispatch else default_shards(args.bins))
+    if shards < 1:
+        p.error("--shards must be at least 1")
+    if args.dispatch and shards > 1:
+        p.error("--dispatch plans routes over every bin at once: it runs in one process "
+                "(--shards 1)")
+    forwarded = ["--days", str(args.days), "--seed", str(args.seed),
                  "--workdir", args.workdir or "build/fleet"]
     if args.start:
         forwarded += ["--start", args.start]
-    if args.broker:
-        forwarded += ["--broker", args.broker]
     if args.dispatch:
         forwarded += ["--dispatch", args.dispatch]
     if args.threshold is not None:
@@ -49,14 +59,23 @@ def main(argv=None) -> int:
     if args.fleet:
         forwarded += ["--fleet", args.fleet]
     try:
-        report = run(sim_args(forwarded))
+        if shards > 1:
+            report = run_sharded(forwarded, args.bins, shards, args.broker)
+        else:
+            report = run(sim_args(forwarded + ["--bins", str(args.bins)] +
+                                  (["--broker", args.broker] if args.broker else [])))
+            report["shards"] = 1
     except KeyboardInterrupt:
         print("\nfleet: interrupted", file=sys.stderr)
         return 130
+    except RuntimeError as e:
+        print(e, file=sys.stderr)
+        return 1
     pub, rec = report["telemetry_published"], report["telemetry_received"]
     accounted = pub == rec
+    split = f" ({report['shards']} simulator processes)" if report["shards"] > 1 else ""
     print(f"fleet: {report['bins']} bins x {report['days']:g} days in {report['wall_s']:.0f} s "
-          f"wall; {report['wakes']} wakes; telemetry published {pub}, delivered {rec}: "
+          f"wall{split}; {report['wakes']} wakes; telemetry published {pub}, delivered {rec}: "
           f"{'every report accounted for' if accounted else f'{pub - rec} MISSING'}; "
           f"firmware errors {report['firmware_errors']}")
     if args.dispatch:

@@ -68,6 +68,10 @@ def parse_args(argv=None):
                    help="panel tilt from horizontal, facing south, degrees (default 20)")
     p.add_argument("--battery-ah", type=float, default=12.0,
                    help="12.8 V LiFePO4 battery capacity, Ah (default 12)")
+    p.add_argument("--first-bin", type=int, default=0, metavar="N",
+                   help="number the bins from N+1 (a shard of a bigger fleet: each bin gets "
+                        "the world it has in the whole fleet; the observer counts only "
+                        "these bins' messages)")
     p.add_argument("--json", dest="json_path", default=None, help="write the report here")
     p.add_argument("--live", action="store_true", help="show the live bin view")
     p.add_argument("--workdir", default=None, help="per-bin flash folders (default build/sim)")
@@ -114,7 +118,8 @@ SERIES_MAX_BINS = 10   # the report carries per-bin time series (for plots) up t
 def run(args) -> dict:
     cfg = SimConfig(bins=args.bins, days=args.days, seed=args.seed,
                     start_s=start_epoch(args.start), speed=args.speed,
-                    mode="faithful" if args.scenario == "faults" else args.mode)
+                    mode="faithful" if args.scenario == "faults" else args.mode,
+                    first_bin=getattr(args, "first_bin", 0))
     if args.workdir:
         cfg.workdir = Path(args.workdir)
     cfg.settings.lat, cfg.settings.panel_w = args.lat, args.panel_w
@@ -143,7 +148,10 @@ def run(args) -> dict:
             broker.start()
             upstream = (broker.host, broker.port)
         proxy = Proxy(bins_to if args.tls else upstream).start()
-        subscriber = Subscriber(*upstream, client_id=f"sim-observer-{args.seed}")
+        # the observer counts this simulation's bins (a shard of a fleet shares the broker)
+        subscriber = Subscriber(*upstream, client_id=f"sim-observer-{args.seed}"
+                                + (f"-{cfg.first_bin}" if cfg.first_bin else ""),
+                                only=set(cfg.bin_ids()))
         subscriber.start()
         if args.commands_every:
             from host_tools.sim.delivery import Commander

@@ -20,12 +20,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from host_tools.broker import die_with_parent
-from host_tools.paths import ROOT, compiled_micropypath, micropypath, micropython
+from host_tools.paths import ROOT, compiled_micropypath, micropypath, micropython_cmd
 from host_tools.sim.device import Control, VirtualBin
 from host_tools.sim.lookahead import ROWS as AHEAD_ROWS
 from host_tools.sim.lookahead import Window
 from host_tools.sim.world.bin import BinWorld, WorldSettings
 
+_SETPRIV = shutil.which("setpriv")
 HUNG_WALL_S = 60.0     # an awake bin silent this long (wall time) is killed as hung
 MAX_DEATHS = 5         # consecutive process deaths before a bin is given up
 
@@ -69,6 +70,12 @@ class SimConfig:
                                        # False: from source, compiled at every import
     lookahead: bool = True             # a steady loop's samples answered ahead (fewer round
                                        # trips, the same world: lookahead.py)
+    first_bin: int = 0                 # the bins' indices start here: this simulation is a
+                                       # shard of a bigger fleet (bin-0501... from 500), each
+                                       # bin the same world as in the whole fleet
+
+    def bin_ids(self) -> list[str]:
+        return [f"bin-{i + 1:04d}" for i in range(self.first_bin, self.first_bin + self.bins)]
 
 
 class _Conn:
@@ -130,8 +137,7 @@ class Simulation:
         self.hook = None
         self._hook_ms: int | None = None
         cfg.workdir.mkdir(parents=True, exist_ok=True)
-        for i in range(cfg.bins):
-            bin_id = f"bin-{i + 1:04d}"
+        for i, bin_id in enumerate(cfg.bin_ids(), start=cfg.first_bin):
             if cfg.device_root is not None:
                 ident = json.loads((cfg.device_root / "identity.json").read_text())
                 bin_id = ident["id"]
@@ -163,7 +169,10 @@ class Simulation:
         env = dict(os.environ)
         env.update({"MICROPYPATH": self._mpypath or micropypath(self.cfg.root),
                     "BIN_SIM": f"unix:{self.addr}", "BIN_SIM_ID": b.vbin.bin_id})
-        cmd = [micropython()]
+        # dies with the simulator (PR_SET_PDEATHSIG) by setpriv where there is one: a
+        # preexec_fn would make every start fork the whole simulator instead of vfork
+        cmd = [_SETPRIV, "--pdeathsig", "TERM", "--"] if _SETPRIV else []
+        cmd += micropython_cmd()
         if self.cfg.heapsize:
             cmd += ["-X", f"heapsize={self.cfg.heapsize}"]
         cmd += ["-c", f"import board.simrom as rom\nrom.run({str(self.cfg.root) + '/'!r})"]
@@ -172,7 +181,8 @@ class Simulation:
         with open(b.flash / "console.log", "ab") as log, _sigint_held():
             b.proc = subprocess.Popen(cmd, cwd=b.flash, env=env, stdin=subprocess.DEVNULL,
                                       stdout=log, stderr=subprocess.STDOUT,
-                                      start_new_session=True, preexec_fn=die_with_parent)
+                                      start_new_session=True,
+                                      preexec_fn=None if _SETPRIV else die_with_parent)
         b.status = "starting"
         b.last_wall = time.monotonic()
 

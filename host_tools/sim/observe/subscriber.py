@@ -34,7 +34,9 @@ class Message:
 
 
 class Subscriber:
-    def __init__(self, host: str, port: int, client_id: str = "sim-observer"):
+    def __init__(self, host: str, port: int, client_id: str = "sim-observer",
+                 only: set[str] | None = None):
+        self.only = only            # these bins' messages (None: every bin's)
         self.messages: list[Message] = []
         self._index: dict[tuple[str, str | None], list[Message]] = {}
         self.counts: Counter = Counter()
@@ -66,7 +68,8 @@ class Subscriber:
 
     def _on_message(self, client, userdata, msg):
         parts = msg.topic.split("/")
-        if len(parts) < 3 or parts[0] != "bins":
+        if len(parts) < 3 or parts[0] != "bins" or \
+                (self.only is not None and parts[1] not in self.only):
             return
         m = Message(time.monotonic(), parts[1], "/".join(parts[2:]), msg.payload,
                     bool(msg.retain))
