@@ -219,27 +219,24 @@ class Dispatcher:
         km = math.dist(a, b) * self.cs.road_factor
         return km, km / self.cs.speed_kmh * 60
 
-    def _routes(self, chosen: list[str], start: float) -> tuple[list[Visit], list[str], float,
-                                                                float]:
-        """Nearest-neighbour routes from the depot, the crews side by side (the one with the
-        earliest clock moves next), each back at the depot by the end of the window; the
-        bins due before the window ends (self.due) are taken before the others. Returns
-        visits, bins left over, km, crew minutes."""
+    def _trip(self, bins: list[str], crews: list[list], end: float) \
+            -> tuple[list[Visit], list[str], float]:
+        """One trip of the crews side by side (the one with the earliest clock moves next),
+        nearest neighbour first, each back at the depot by `end`; the bins due before `end`
+        (self.due) are taken before the others. crews: [clock, where, stops today, id,
+        stops this trip, trip start] (updated). Returns visits, bins left over, km."""
         cs = self.cs
-        end, sunday = _window(start, cs)
-        crews = self.sunday_crews if sunday else self.crews
-        left = list(chosen)
+        left = list(bins)
         visits: list[Visit] = []
-        km_total = minutes = 0.0
-        state = [[start, (0.0, 0.0), 0, c] for c in range(crews)]   # clock, where, stops, id
-        active = list(state)
+        km_total = 0.0
+        active = list(crews)
         while left and active:
             cr = min(active, key=lambda c: (c[0], c[3]))
-            t, here, n, crew = cr
+            t, here, n, crew = cr[:4]
             due = [b for b in left if self.due.get(b, float("inf")) <= end]
             nxt = min(due or left, key=lambda b: (math.dist(here, self.pos[b]), b))
             km, drive = self._drive_min(here, self.pos[nxt])
-            back_km, back = self._drive_min(self.pos[nxt], (0.0, 0.0))
+            _, back = self._drive_min(self.pos[nxt], (0.0, 0.0))
             arrive = t + drive * 60
             if n >= cs.truck_stops or arrive + (cs.service_min + back) * 60 > end:
                 active.remove(cr)
@@ -247,13 +244,70 @@ class Dispatcher:
             visits.append(Visit(nxt, crew, arrive, round(km, 3), ""))
             km_total += km
             cr[:3] = [arrive + cs.service_min * 60, self.pos[nxt], n + 1]
+            cr[4] += 1
             left.remove(nxt)
-        for t, here, n, _ in state:
-            if n:
-                back_km, back = self._drive_min(here, (0.0, 0.0))
-                km_total += back_km
-                minutes += (t - start) / 60 + back
-        return visits, left, km_total, minutes
+        return visits, left, km_total
+
+    def _home(self, crews: list[list]) -> tuple[float, float]:
+        """The crews that made stops on this trip drive back to the depot: (km, crew
+        minutes of the trip). Starts their next trip there."""
+        km = minutes = 0.0
+        for cr in crews:
+            if cr[4]:
+                back_km, back = self._drive_min(cr[1], (0.0, 0.0))
+                km += back_km
+                minutes += (cr[0] - cr[5]) / 60 + back
+                cr[0] += back * 60
+                cr[1] = (0.0, 0.0)
+            cr[4], cr[5] = 0, cr[0]
+        return km, minutes
+
+    def _routes(self, chosen: list[str], start: float) -> tuple[list[Visit], list[str], float,
+                                                                float]:
+        """The crews' routes from the depot, back by the end of the window (_trip). With the
+        forecast policy, the bins not due before the window ends go on a second trip, as
+        late in the window as it fits: each is emptied as full as it safely gets (and its
+        next fill starts later). Returns visits, bins left over, km, crew minutes."""
+        cs = self.cs
+        end, sunday = _window(start, cs)
+        n = self.sunday_crews if sunday else self.crews
+        late = {b for b in chosen if self.due.get(b, -1.0) >= end}
+        trips = ([b for b in chosen if b not in late], [b for b in chosen if b in late]) \
+            if late else (chosen,)
+        crews = [[start, (0.0, 0.0), 0, c, 0, start] for c in range(n)]
+        visits: list[Visit] = []
+        left: list[str] = []
+        km = minutes = 0.0
+        for k, bins in enumerate(trips):
+            if k == 1 and left:
+                # the first trip could not take every bin due: no second one (all in one)
+                return self._routes_one(chosen, start)
+            v, rest, trip_km = self._trip(bins, crews, end)
+            if k == 1 and v:
+                # the whole trip as late as it still ends in the window
+                home = max(c[0] + self._drive_min(c[1], (0.0, 0.0))[1] * 60
+                           for c in crews if c[4])
+                shift = max(0.0, end - home)
+                for x in v:
+                    x.at += shift
+                for c in crews:
+                    c[0] += shift
+                    c[5] += shift
+            back_km, trip_min = self._home(crews)
+            visits += v
+            left += rest
+            km += trip_km + back_km
+            minutes += trip_min
+        return visits, left, km, minutes
+
+    def _routes_one(self, chosen: list[str], start: float) -> tuple[list[Visit], list[str],
+                                                                    float, float]:
+        end, sunday = _window(start, self.cs)
+        n = self.sunday_crews if sunday else self.crews
+        crews = [[start, (0.0, 0.0), 0, c, 0, start] for c in range(n)]
+        visits, left, km = self._trip(chosen, crews, end)
+        back_km, minutes = self._home(crews)
+        return visits, left, km + back_km, minutes
 
     def plan(self, views: dict[str, BinView], start: float, next_start: float) -> Route:
         """The route starting at `start`: the chosen bins, the most urgent kept when the

@@ -218,3 +218,26 @@ def test_the_bins_due_on_the_route_are_its_first_stops():
     assert len(route.visits) == 20
     assert route.visits[0].bin_id == far     # the farthest bin, but it is due first
     assert route.visits[0].at < MONDAY_4H + 3 * h
+
+
+def test_bins_not_due_today_go_on_a_trip_that_ends_with_the_window():
+    bins = [f"b{i:02d}" for i in range(10)]
+    cs = CrewSettings(learn_h=0, bins_per_crew=100)
+    d = Dispatcher("forecast", bins, cs)
+    t, h = MONDAY_4H - 600, 3600
+    # b00 overflows at 08:00 today; the others tonight, before the crews are back
+    views = {b: view(b, 70, t, fcst=MONDAY_4H + 10 * h, ovf=MONDAY_4H + 18 * h) for b in bins}
+    views["b00"] = view("b00", 90, t, fcst=t, ovf=MONDAY_4H + 4 * h)
+    route = d.plan(views, MONDAY_4H, MONDAY_4H + DAY)
+    at = {v.bin_id: v.at for v in route.visits}
+    assert set(at) == set(bins)
+    end = MONDAY_4H + (cs.route_end_h - cs.route_start_h) * h
+    assert at["b00"] < MONDAY_4H + h                      # first thing
+    late = [at[b] for b in bins[1:]]
+    assert min(late) > MONDAY_4H + 6 * h                  # as full as they get today...
+    assert max(late) + cs.service_min * 60 < end          # ...and back by the window's end
+    assert route.crew_minutes < 5 * 60                     # the wait is not crew time
+    # with none due early, the one trip is the late one
+    one = Dispatcher("forecast", bins[1:], cs)
+    one_trip = one.plan({b: views[b] for b in bins[1:]}, MONDAY_4H, MONDAY_4H + DAY)
+    assert len(one_trip.visits) == 9 and min(v.at for v in one_trip.visits) > MONDAY_4H + 6 * h
