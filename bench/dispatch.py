@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 import tempfile
@@ -18,6 +19,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench.json"
+RAM = Path("/dev/shm")
 POLICIES = ("fixed", "threshold", "forecast")
 KEYS = ("collections", "premature_collections_pct", "empty_collections_pct",
         "mean_fill_at_collection_pct", "overflow_collections_pct", "overflow_hours",
@@ -70,7 +72,10 @@ def main() -> int:
     out = Path(args.out)
     t0 = time.monotonic()
     found = {}
-    with tempfile.TemporaryDirectory(prefix="bench-dispatch-") as tmp, \
+    # the bins' flash folders in RAM where there is a tmpfs (as bench/fleet.py: every wake
+    # writes its state, and on a disk file system that is kernel time, not the bins')
+    ram = RAM if RAM.is_dir() and os.access(RAM, os.W_OK) else None
+    with tempfile.TemporaryDirectory(prefix="bench-dispatch-", dir=ram) as tmp, \
             ThreadPoolExecutor(len(POLICIES)) as pool:
         # the three runs side by side: one simulator process does not fill two cores
         runs = {p: pool.submit(one, p, args.bins, args.days, args.seed, Path(tmp))

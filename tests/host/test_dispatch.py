@@ -241,3 +241,53 @@ def test_bins_not_due_today_go_on_a_trip_that_ends_with_the_window():
     one = Dispatcher("forecast", bins[1:], cs)
     one_trip = one.plan({b: views[b] for b in bins[1:]}, MONDAY_4H, MONDAY_4H + DAY)
     assert len(one_trip.visits) == 9 and min(v.at for v in one_trip.visits) > MONDAY_4H + 6 * h
+
+
+def test_a_bin_that_overflows_within_a_day_is_emptied_twice():
+    cs = CrewSettings(learn_h=0, bins_per_crew=100, second_visits=True)
+    d = Dispatcher("forecast", ["busy", "calm"], cs)
+    h = 3600
+    t = MONDAY_4H - 600
+    day1 = d.plan({"busy": view("busy", 80, t, fcst=t, ovf=MONDAY_4H + 2 * h),
+                   "calm": view("calm", 30, t, fcst=t + 3 * DAY, ovf=t + 4 * DAY)},
+                  MONDAY_4H, MONDAY_4H + DAY)
+    (first,) = day1.visits
+    # the next morning its own forecast: overflowing 25 h after that visit (it fills in
+    # about a day), an hour into the route; the calm bin has days left
+    tue = MONDAY_4H + DAY
+    views = {"busy": view("busy", 85, tue - 600, fcst=tue - 600, ovf=first.at + 25 * h),
+             "calm": view("calm", 40, tue - 600, fcst=tue + 2 * DAY, ovf=tue + 3 * DAY)}
+    day2 = d.plan(views, tue, tue + DAY)
+    busy = [v for v in day2.visits if v.bin_id == "busy"]
+    assert len(busy) == 2 and not [v for v in day2.visits if v.bin_id == "calm"]
+    assert busy[0].at < tue + h < tue + 6 * h < busy[1].at
+    assert busy[1].why.startswith("again")
+    # without second visits it is emptied once, and would overflow before Wednesday's route
+    once = Dispatcher("forecast", ["busy", "calm"], CrewSettings(learn_h=0, bins_per_crew=100,
+                                                                 second_visits=False))
+    once.last_visit = {"busy": first.at}
+    assert [v.bin_id for v in once.plan(views, tue, tue + DAY).visits] == ["busy"]
+
+
+def test_bins_the_short_sunday_route_could_not_take_go_on_saturday():
+    bins = [f"b{i:02d}" for i in range(40)]
+    d = Dispatcher("forecast", bins, CrewSettings(learn_h=0))
+    sat = MONDAY_4H + 5 * DAY
+    assert dt.datetime.fromtimestamp(sat, KST).weekday() == 5
+    t = sat - 600
+    # all forty would overflow on Sunday evening: Sunday's route is theirs, but it is four
+    # hours of one crew
+    views = {b: view(b, 60, t, fcst=sat + DAY, ovf=sat + 40 * 3600 + i * 600)
+             for i, b in enumerate(bins)}
+    room = d._room(sat + DAY)
+    assert 10 < room < 40
+    saturday = d.plan(views, sat, sat + DAY)
+    taken = sorted(v.bin_id for v in saturday.visits)
+    assert taken == bins[:40 - room]           # those that would overflow first
+    assert all("cannot take" in v.why for v in saturday.visits)
+    # a weekday with room for all of them: none is taken a day early
+    d2 = Dispatcher("forecast", bins, CrewSettings(learn_h=0))
+    tue = MONDAY_4H + DAY
+    views2 = {b: view(b, 60, tue - 600, fcst=tue + DAY, ovf=tue + 40 * 3600 + i * 600)
+              for i, b in enumerate(bins)}
+    assert d2.plan(views2, tue, tue + DAY).visits == []
