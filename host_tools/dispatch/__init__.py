@@ -210,6 +210,7 @@ class Dispatcher:
                                           "strokes already"))
                 continue
             if fill >= cs.over_pct or (over is not None and over <= fv.fill_ts):
+                self.due[b] = fv.fill_ts    # overflowing already: among the very first stops
                 out.append((fv.fill_ts, b, f"at {fill:.0f} %"))
                 continue
             if over is None:
@@ -271,8 +272,9 @@ class Dispatcher:
             -> tuple[list[Visit], list[str], float]:
         """One trip of the crews side by side (the one with the earliest clock moves next),
         nearest neighbour first, each back at the depot by `end`; the bins due before `end`
-        (self.due) are taken before the others. crews: [clock, where, stops today, id,
-        stops this trip, trip start] (updated). Returns visits, bins left over, km."""
+        (self.due) are taken before the others, and the ones overflowing within the hour
+        before those. crews: [clock, where, stops today, id, stops this trip, trip start]
+        (updated). Returns visits, bins left over, km."""
         cs = self.cs
         left = list(bins)
         visits: list[Visit] = []
@@ -281,7 +283,8 @@ class Dispatcher:
         while left and active:
             cr = min(active, key=lambda c: (c[0], c[3]))
             t, here, n, crew = cr[:4]
-            due = [b for b in left if self.due.get(b, float("inf")) <= end]
+            now = [b for b in left if self.due.get(b, float("inf")) <= t + 3600]
+            due = now or [b for b in left if self.due.get(b, float("inf")) <= end]
             nxt = min(due or left, key=lambda b: (math.dist(here, self.pos[b]), b))
             km, drive = self._drive_min(here, self.pos[nxt])
             _, back = self._drive_min(self.pos[nxt], (0.0, 0.0))

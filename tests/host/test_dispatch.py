@@ -220,6 +220,20 @@ def test_the_bins_due_on_the_route_are_its_first_stops():
     assert route.visits[0].at < MONDAY_4H + 3 * h
 
 
+def test_a_bin_overflowing_already_goes_before_the_ones_due_later():
+    bins = [f"b{i:02d}" for i in range(20)]
+    d = Dispatcher("forecast", bins, CrewSettings(learn_h=0, bins_per_crew=100))
+    t, h = MONDAY_4H - 600, 3600
+    # nineteen due at 10:00; the farthest bin is over the rim now, the next farthest will be
+    # in half an hour
+    views = {b: view(b, 80, t, fcst=t, ovf=MONDAY_4H + 7 * h) for b in bins}
+    far, second = sorted(bins, key=lambda b: -math.dist((0, 0), d.pos[b]))[:2]
+    views[far] = view(far, 104, t, fcst=t - h, ovf=t - 600)
+    views[second] = view(second, 95, t, fcst=t - h, ovf=MONDAY_4H + 1800)
+    order = [v.bin_id for v in d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits]
+    assert len(order) == 20 and set(order[:2]) == {far, second}
+
+
 def test_bins_not_due_today_go_on_a_trip_that_ends_with_the_window():
     bins = [f"b{i:02d}" for i in range(10)]
     cs = CrewSettings(learn_h=0, bins_per_crew=100)
