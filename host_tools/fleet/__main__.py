@@ -35,6 +35,8 @@ def main(argv=None) -> int:
     p.add_argument("--dispatch", choices=["fixed", "threshold", "forecast"], default=None,
                    help="crews dispatched from the broker by this policy (host_tools.dispatch)")
     p.add_argument("--threshold", type=float, default=None, help="dispatch threshold, %%")
+    p.add_argument("--collect-before", type=float, default=None, metavar="PCT",
+                   help="forecast dispatch: empty a bin before its forecast reaches this fill")
     p.add_argument("--fleet", choices=["uniform", "field"], default=None,
                    help="field: most bins fill in days, a few busy ones in hours")
     p.add_argument("--shards", type=int, default=None,
@@ -56,6 +58,8 @@ def main(argv=None) -> int:
         forwarded += ["--dispatch", args.dispatch]
     if args.threshold is not None:
         forwarded += ["--threshold", str(args.threshold)]
+    if args.collect_before is not None:
+        forwarded += ["--collect-before", str(args.collect_before)]
     if args.fleet:
         forwarded += ["--fleet", args.fleet]
     try:

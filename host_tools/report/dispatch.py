@@ -19,8 +19,10 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-POLICIES = ("fixed", "threshold", "forecast")
-COLORS = {"fixed": "0.45", "threshold": "tab:orange", "forecast": "tab:blue"}
+# the bench's runs: the three policies, then the forecast policy with a safety margin
+POLICIES = ("fixed", "threshold", "forecast", "forecast96")
+COLORS = {"fixed": "0.45", "threshold": "tab:orange", "forecast": "tab:blue",
+          "forecast96": "tab:purple"}
 
 
 def plot(bench: dict, out: Path, threshold_pct: float | None = None) -> Path:
@@ -41,7 +43,10 @@ def plot(bench: dict, out: Path, threshold_pct: float | None = None) -> Path:
         g = {k: bench.get(f"dispatch_{p}_{k}") for k in
              ("collections", "mean_fill_at_collection_pct", "premature_collections_pct",
               "overflow_collections_pct", "truck_km")}
-        ax.set_title(f"{p}: {g['collections']} collections, mean fill "
+        name = p
+        if bench.get(f"dispatch_{p}_collect_before_pct"):
+            name = f"{p} (before {bench[f'dispatch_{p}_collect_before_pct']:g} %)"
+        ax.set_title(f"{name}: {g['collections']} collections, mean fill "
                      f"{g['mean_fill_at_collection_pct']} %, premature "
                      f"{g['premature_collections_pct']} %, overflowing "
                      f"{g['overflow_collections_pct']} %, {g['truck_km']} km",

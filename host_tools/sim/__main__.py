@@ -59,6 +59,10 @@ def parse_args(argv=None):
                    help="dispatch threshold, %% fill: the threshold policy's trigger and the "
                         "line below which a collection is premature (default 60, the field's "
                         "usual per-bin threshold)")
+    p.add_argument("--collect-before", type=float, default=100.0, metavar="PCT",
+                   help="forecast dispatch: a bin is emptied before its own forecast says it "
+                        "reaches this fill (default 100, the rim; lower: fewer overflows, "
+                        "emptier bins at collection)")
     p.add_argument("--fleet", choices=["uniform", "field"], default="uniform",
                    help="uniform: every bin gets the same waste; field: most bins fill in "
                         "days, a few busy ones in hours (world/waste.py FIELD_*)")
@@ -75,7 +79,11 @@ def parse_args(argv=None):
     p.add_argument("--json", dest="json_path", default=None, help="write the report here")
     p.add_argument("--live", action="store_true", help="show the live bin view")
     p.add_argument("--workdir", default=None, help="per-bin flash folders (default build/sim)")
-    return p.parse_args(argv)
+    args = p.parse_args(argv)
+    if not 50.0 <= args.collect_before <= 100.0:
+        p.error(f"--collect-before {args.collect_before:g}: a fill from 50 to 100 % "
+                "(the bins forecast up to the rim, 100)")
+    return args
 
 
 def start_epoch(date: str | None) -> float:
@@ -171,7 +179,8 @@ def run(args) -> dict:
             from host_tools.sim.crew import Crew
 
             sim.set_hook(Crew(dispatch, list(sim.bins), subscriber, proxy,
-                              CrewSettings(threshold_pct=args.threshold)))
+                              CrewSettings(threshold_pct=args.threshold,
+                                           over_pct=args.collect_before)))
         if args.live:
             from host_tools.sim.live import LiveView
 

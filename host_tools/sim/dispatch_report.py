@@ -65,6 +65,7 @@ def figures(sim, subscriber) -> dict:
     return {
         "dispatch": crew.dispatcher.policy,
         "dispatch_threshold_pct": thr,
+        "dispatch_collect_before_pct": crew.cs.over_pct,
         "collections": n,
         "premature_collections_pct": pct(sum(f < thr for f in fills)),
         "empty_collections_pct": pct(sum(f < EMPTY_PCT for f in fills)),
