@@ -119,6 +119,27 @@ def test_forecast_margin_grows_with_the_forecasts_lead():
     assert d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits == []
 
 
+def test_collect_before_empties_a_bin_before_its_forecast_reaches_that_fill():
+    t, h = MONDAY_4H - 600, 3600
+    # 85 % this evening, over the rim on Tuesday at 10:00: the crews are back by 07:00, so
+    # at the rim (less its margin) it waits; 96 % comes at 06:00, before they are back
+    views = {"edge": view("edge", 70, t, fcst=MONDAY_4H + 15 * h, ovf=MONDAY_4H + 30 * h)}
+    rim = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0))
+    assert rim.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits == []
+    safe = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0, over_pct=96))
+    assert [v.bin_id for v in safe.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits] == ["edge"]
+
+
+def test_collect_before_takes_a_fill_up_to_the_rim():
+    from host_tools.sim.__main__ import parse_args
+
+    assert parse_args(["--dispatch", "forecast", "--collect-before", "96"]).collect_before == 96
+    assert parse_args([]).collect_before == 100
+    for bad in ("120", "20"):
+        with pytest.raises(SystemExit):
+            parse_args(["--dispatch", "forecast", "--collect-before", bad])
+
+
 def test_a_new_bins_forecast_is_not_used_until_it_has_learnt():
     d = Dispatcher("forecast", ["new", "full", "fast"], CrewSettings(learn_h=48))
     t = MONDAY_4H - 600
