@@ -17,6 +17,9 @@ SCHEMA = {
     "compact_rise_pct": (10, 1, 50),          # ...and rose this much since the last stroke
     "pack_prior_pct": (0, 0, 100),            # share of new waste a stroke keeps, for the
                                               # forecast until the bin learnt its own (0: none)
+    "weekend_pct": (115, 50, 300),            # a weekend day brings this share of a weekday's
+                                              # waste, until the bin learnt its own (the
+                                              # field: 110-120)
     "empty_mm": (1100, 200, 4500),            # sensor-to-floor distance of the empty bin
     "depth_mm": (800, 100, 4000),             # usable depth: 100 % is empty_mm - depth_mm
     "burst": (7, 1, 15),                      # pings per reading

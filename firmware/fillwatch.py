@@ -25,7 +25,7 @@ _RATE_MIN_GAP_S = const(300)
 _RATE_MAX_GAP_S = const(7200)
 _RATE_LEARN_X100 = const(4)     # EWMA weight of a new observation, percent
 _RATE_MIN_OBS = const(96)       # a day of wakes before the profile is trusted
-_WE_PRIOR_DAYS = const(2)       # the weekdays' volume counts as this many weekend days
+_WE_PRIOR_DAYS = const(2)       # the weekend prior counts as this many weekend days
 _FCST_MAX_H = const(336)        # two weeks
 _OVER_PCT = const(100)          # the waste reaches the rim: the bin overflows
 _FCST_MAX_STEPS = const(1200)   # hours and modelled strokes: a bounded loop
@@ -274,12 +274,13 @@ def _learn_pack(fs, after, pressed, prior=None):
     fs["fl"] = round(after, 1)
 
 
-def _rates(fs):
+def _rates(fs, we_pct=100):
     """The fill rate (percent per hour) by hour for weekdays and weekend days, as the
     forecast uses it: each kind of day's learnt volume spread over the hours along the
     shape both profiles learnt together, smoothed over the neighbouring hours (one bag
     dumped at 13:40 is not every 13:00's habit). A kind of day with less than a day of
-    data borrows the other's volume."""
+    data borrows the other's volume, scaled by we_pct (a weekend day's waste in percent of
+    a weekday's, the site's prior: weekend_pct)."""
     wd, we = _profile(fs, False), _profile(fs, True)
     cd, ce = _profile(fs, False, "c"), _profile(fs, True, "c")
     pooled = [(wd[h] * cd[h] + we[h] * ce[h]) / (cd[h] + ce[h]) if cd[h] + ce[h]
@@ -291,12 +292,13 @@ def _rates(fs):
     seen_wd, seen_we = fs.get("nwd", 0), fs.get("nwe", 0)
     vol_wd, vol_we = max(0, sum(wd)), max(0, sum(we))
     if seen_wd < _RATE_MIN_OBS:
-        vol_wd = vol_we
+        vol_wd = vol_we * 100 / we_pct
+    prior_we = vol_wd * we_pct / 100
     if seen_we < _RATE_MIN_OBS:
-        vol_we = vol_wd
+        vol_we = prior_we
     else:
         k = min(sum(ce) / 96, 6.0)   # weekend days in the profile
-        vol_we = (vol_we * k + vol_wd * _WE_PRIOR_DAYS) / (k + _WE_PRIOR_DAYS)
+        vol_we = (vol_we * k + prior_we * _WE_PRIOR_DAYS) / (k + _WE_PRIOR_DAYS)
     out = []
     for day in (vol_wd, vol_we):
         k = day / total / 100 if total > 0 else 0.0
@@ -317,7 +319,7 @@ def estimate(st, now, cfg):
     f, t = fs.get("lv"), fs.get("lt")
     if f is None or t is None or fs.get("n", 0) < _RATE_MIN_OBS or now <= t:
         return f
-    rates = _rates(fs)
+    rates = _rates(fs, cfg.get("weekend_pct") or 100)
     while t < now:
         step = min(now - t, 3600 - (t + cfg["utc_offset_min"] * 60) % 3600)
         f += _rate(rates, t, cfg) * step / 3600
@@ -363,7 +365,7 @@ def forecasts(st, fill, now, cfg):
         pk = floor
     re = fs.get("re") or 0.0       # the ram's end as the sensor sees it
     rise = cfg["compact_rise_pct"]
-    rates = _rates(fs)
+    rates = _rates(fs, cfg.get("weekend_pct") or 100)
     end = now + _FCST_MAX_H * 3600
     for _ in range(_FCST_MAX_STEPS):
         if t >= end:

@@ -204,6 +204,18 @@ check.true(fillwatch.forecast(hidden, 19.0, T, cfg) > fillwatch.forecast(seen, 1
 cfg_eco = dict(cfg)
 cfg_eco["compact_pct"] = cfg["full_pct"]       # economy: strokes only at full
 check.eq(fillwatch.forecast(st, 50.0, T, cfg_eco), plain, "no stroke before full: the rise")
+# the weekend before the bin has seen one: the weekdays' volume times the site's prior
+sat = T + 86400                                # T is a Friday, 00:00 UTC
+check.true((sat // 86400 + 3) % 7 == 5, "the case starts on a Saturday")
+st = {"compactions": 0, "hist": [], "cmp_after": 10.0,
+      "fs": {"wd": list(flat), "we": [0] * 24, "n": 200, "nwd": 200, "nwe": 0}}
+cfg_same = dict(cfg)
+cfg_same["weekend_pct"] = 100
+same = fillwatch.forecast(st, 10.0, sat, cfg_same)
+check.eq(same, sat + 75 * 900, "a weekend like the weekdays: 75 % in 18.75 h")
+more = fillwatch.forecast(st, 10.0, sat, cfg)   # the default: 115 %
+hours = (more - sat) / 3600
+check.true(16.0 <= hours <= 16.5, "a weekend brings 15 %% more: full in %r h" % hours)
 # a wake a deposit caused is not a sample of the fill rate
 st = {"compactions": 0, "hist": [], "fs": {}, "pwr": {"wake": "door"}}
 fillwatch.remember(st, 20.0, T)
