@@ -157,7 +157,8 @@ class Dispatcher:
         self.due = {}
         self.back = back
         out = []
-        later: list[tuple[float, float, str]] = []   # (deadline, overflow, bin) not due yet
+        # not due yet: (deadline, when it passes over_pct, when due on a route, bin)
+        later: list[tuple[float, float, float, str]] = []
         for i, b in enumerate(self.bins):
             v = views.get(b)
             if self.policy == "fixed":
@@ -195,6 +196,8 @@ class Dispatcher:
             strokes0 = self.first_strokes.setdefault(b, fv.strokes or 0)
             # (a bin that only forecasts full is due then)
             over = eta_for(fv, cs.over_pct if fv.forecast_over is not None else FULL_PCT)
+            rim = eta_for(fv, OVER_PCT) if fv.forecast_over is not None else None
+            rim = over if rim is None else rim
             if start - first < cs.learn_h * 3600:
                 # its forecast is a straight line yet (it knows neither the bin's hours
                 # nor its strokes): taken at the threshold, or before that line overflows
@@ -210,7 +213,10 @@ class Dispatcher:
                                           "strokes already"))
                 continue
             if fill >= cs.over_pct or (over is not None and over <= fv.fill_ts):
-                self.due[b] = fv.fill_ts    # overflowing already: among the very first stops
+                # past the fill it must not reach: today. Over the rim already, or about
+                # to be: among the very first stops
+                self.due[b] = fv.fill_ts if fill >= OVER_PCT or rim is None \
+                    or rim <= fv.fill_ts else rim - self._margin(rim, start)
                 out.append((fv.fill_ts, b, f"at {fill:.0f} %"))
                 continue
             if over is None:
@@ -219,18 +225,21 @@ class Dispatcher:
             last = self.last_visit.get(b)
             if last is not None and fv.fill_ts > last:
                 self.cycle[b] = over - last
-            margin = cs.margin_h * 3600 + cs.margin_share * max(0.0, over - start)
-            if over - margin <= back:
+            if over - self._margin(over, start) <= back:
                 when = dt.datetime.fromtimestamp(over, LOCAL)
-                self.due[b] = over - margin
-                out.append((over, b, f"would overflow {when:%a %H:%M}, before the next route"))
+                # chosen by the fill it must not reach; visited on the route before the rim
+                # (a bin that would pass 96 % tonight can wait for the late trip today)
+                self.due[b] = rim - self._margin(rim, start)
+                out.append((over, b, f"would {self._reach()} {when:%a %H:%M}, before the next "
+                                     "route"))
             else:
-                later.append((over - margin, over, b))
+                later.append((over - self._margin(over, start), over,
+                              rim - self._margin(rim, start), b))
         out += self._ahead_of_a_short_route(later, next_start)
         out.sort()
         return out
 
-    def _ahead_of_a_short_route(self, later: list[tuple[float, float, str]],
+    def _ahead_of_a_short_route(self, later: list[tuple[float, float, float, str]],
                                 next_start: float) -> list[tuple[float, str, str]]:
         """Bins for today that the next route could not take: when more bins are due on the
         next route than its crews can reach (a Sunday: a short window, half the crews), the
@@ -241,12 +250,20 @@ class Dispatcher:
         need = sorted(x for x in later if x[0] <= back2)
         excess = len(need) - self._room(next_start)
         out = []
-        for deadline, over, b in need[:max(0, excess)]:
-            self.due[b] = deadline
+        for _, over, rim_due, b in need[:max(0, excess)]:
+            self.due[b] = rim_due
             when = dt.datetime.fromtimestamp(over, LOCAL)
-            out.append((over, b, f"would overflow {when:%a %H:%M}; the next route cannot "
-                                 "take every bin due then"))
+            out.append((over, b, f"would {self._reach()} {when:%a %H:%M}; the next route "
+                                 "cannot take every bin due then"))
         return out
+
+    def _margin(self, eta: float, start: float) -> float:
+        """How long before its forecast a bin is emptied: a fixed margin and a share of the
+        forecast's lead (a forecast further ahead is less sure)."""
+        return self.cs.margin_h * 3600 + self.cs.margin_share * max(0.0, eta - start)
+
+    def _reach(self) -> str:
+        return "overflow" if self.cs.over_pct >= OVER_PCT else f"pass {self.cs.over_pct:g} %"
 
     def _room(self, start: float) -> int:
         """About how many bins the crews can empty on the route starting at `start`: their
