@@ -53,6 +53,8 @@ class CrewSettings:
     margin_share: float = 0.05       # ...plus this share of the forecast's lead time
     back_h: float = 3.0              # the bins due on a route are its first stops, all made
                                      # within this many hours of its start
+    late_after_h: float = 4.0        # a bin due this long after the route starts waits for
+                                     # the late trip if that still reaches it in time
     learn_h: float = 48.0            # a bin's forecast is used once it has reported this long
                                      # (it learns its fill rate and strokes); until then it
                                      # is collected at the threshold, or when the straight
@@ -335,11 +337,36 @@ class Dispatcher:
         """The crews' routes from the depot, back by the end of the window (_trip). With the
         forecast policy, the bins not due before the window ends go on a second trip, as
         late in the window as it fits: each is emptied as full as it safely gets (and its
-        next fill starts later). Returns visits, bins left over, km, crew minutes."""
+        next fill starts later). A bin due later in the window (`late_after_h` after the
+        start) joins that trip too when the crews then reach every bin later (it waits to be
+        fuller, and the late trip is held back by no bin more than by the window's end).
+        Returns visits, bins left over, km, crew minutes."""
         cs = self.cs
-        end, sunday = _window(start, cs)
-        n = self.sunday_crews if sunday else self.crews
+        end, _ = _window(start, cs)
         late = {b for b in chosen if self.due.get(b, -1.0) >= end}
+        best = self._two_trips(chosen, late, start)
+        if best[1] or self.policy != "forecast":
+            return best
+        score = sum(v.at for v in best[0])
+        wait = sorted((b for b in chosen if b not in late
+                       and self.due.get(b, -1.0) >= start + cs.late_after_h * 3600),
+                      key=lambda b: -self.due[b])
+        for b in wait:
+            res = self._two_trips(chosen, late | {b}, start)
+            if res[1] or any(v.bin_id in late or v.bin_id == b for v in res[0]
+                             if v.at > self.due[v.bin_id]):
+                continue
+            if sum(v.at for v in res[0]) > score:
+                late.add(b)
+                best, score = res, sum(v.at for v in res[0])
+        return best
+
+    def _two_trips(self, chosen: list[str], late: set[str], start: float) \
+            -> tuple[list[Visit], list[str], float, float]:
+        """A first trip with the bins not in `late`, then a trip with the bins in `late`
+        that ends with the window (see _routes)."""
+        end, sunday = _window(start, self.cs)
+        n = self.sunday_crews if sunday else self.crews
         trips = [[b for b in chosen if b not in late], [b for b in chosen if b in late]]
         crews = [[start, (0.0, 0.0), 0, c, 0, start] for c in range(n)]
         visits: list[Visit] = []
@@ -361,10 +388,12 @@ class Dispatcher:
                         x.why = "again: emptied first thing, it would overflow before the " \
                                 "next route"
             if k == 1 and v:
-                # the whole trip as late as it still ends in the window
+                # the whole trip as late as it still ends in the window and reaches each bin
+                # before it is due
                 home = max(c[0] + self._drive_min(c[1], (0.0, 0.0))[1] * 60
                            for c in crews if c[4])
-                shift = max(0.0, end - home)
+                shift = max(0.0, min([end - home] + [self.due[x.bin_id] - x.at for x in v
+                                                     if x.bin_id in late]))
                 for x in v:
                     x.at += shift
                 for c in crews:
