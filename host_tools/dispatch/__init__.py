@@ -353,8 +353,8 @@ class Dispatcher:
                       key=lambda b: -self.due[b])
         for b in wait:
             res = self._two_trips(chosen, late | {b}, start)
-            if res[1] or any(v.bin_id in late or v.bin_id == b for v in res[0]
-                             if v.at > self.due[v.bin_id]):
+            if res[1] or any(v.at > self.due[v.bin_id] for v in res[0]
+                             if v.bin_id in late or v.bin_id == b):
                 continue
             if sum(v.at for v in res[0]) > score:
                 late.add(b)

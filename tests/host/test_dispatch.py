@@ -333,14 +333,15 @@ def test_a_bin_due_late_in_the_window_waits_for_the_late_trip():
     cs = CrewSettings(learn_h=0, bins_per_crew=100)
     t, h = MONDAY_4H - 600, 3600
     # b00 overflows at 06:00; b01 at 12:00 (due about 10:30, after its margin); the others
-    # tonight
+    # tonight; and one bin reports no reading (it has no forecast: looked at first thing)
     views = {b: view(b, 70, t, fcst=MONDAY_4H + 10 * h, ovf=MONDAY_4H + 18 * h) for b in bins}
+    views["blind"] = view("blind", None, t)
     views["b00"] = view("b00", 95, t, fcst=t, ovf=MONDAY_4H + 2 * h)
     views["b01"] = view("b01", 90, t, fcst=t, ovf=MONDAY_4H + 8 * h)
-    d = Dispatcher("forecast", bins, cs)
+    d = Dispatcher("forecast", bins + ["blind"], cs)
     at = {v.bin_id: v.at for v in d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits}
-    assert set(at) == set(bins)
-    assert at["b00"] < MONDAY_4H + h
+    assert set(at) == set(bins + ["blind"])
+    assert at["b00"] < MONDAY_4H + h and at["blind"] < MONDAY_4H + 2 * h
     # not first thing: on the late trip, held back so that it is still reached in time
     assert MONDAY_4H + 5 * h < at["b01"] <= d.due["b01"] < MONDAY_4H + 8 * h
     assert min(at[b] for b in bins[2:]) > at["b01"]
