@@ -53,8 +53,6 @@ class CrewSettings:
     margin_share: float = 0.05       # ...plus this share of the forecast's lead time
     back_h: float = 3.0              # the bins due on a route are its first stops, all made
                                      # within this many hours of its start
-    late_after_h: float = 4.0        # a bin due this long after the route starts waits for
-                                     # the late trip if that still reaches it in time
     learn_h: float = 48.0            # a bin's forecast is used once it has reported this long
                                      # (it learns its fill rate and strokes); until then it
                                      # is collected at the threshold, or when the straight
@@ -159,8 +157,7 @@ class Dispatcher:
         self.due = {}
         self.back = back
         out = []
-        # not due yet: (deadline, when it passes over_pct, when due on a route, bin)
-        later: list[tuple[float, float, float, str]] = []
+        later: list[tuple[float, float, str]] = []   # (deadline, overflow, bin) not due yet
         for i, b in enumerate(self.bins):
             v = views.get(b)
             if self.policy == "fixed":
@@ -198,8 +195,6 @@ class Dispatcher:
             strokes0 = self.first_strokes.setdefault(b, fv.strokes or 0)
             # (a bin that only forecasts full is due then)
             over = eta_for(fv, cs.over_pct if fv.forecast_over is not None else FULL_PCT)
-            rim = eta_for(fv, OVER_PCT) if fv.forecast_over is not None else None
-            rim = over if rim is None else rim
             if start - first < cs.learn_h * 3600:
                 # its forecast is a straight line yet (it knows neither the bin's hours
                 # nor its strokes): taken at the threshold, or before that line overflows
@@ -215,10 +210,7 @@ class Dispatcher:
                                           "strokes already"))
                 continue
             if fill >= cs.over_pct or (over is not None and over <= fv.fill_ts):
-                # past the fill it must not reach: today. Over the rim already, or about
-                # to be: among the very first stops
-                self.due[b] = fv.fill_ts if fill >= OVER_PCT or rim is None \
-                    or rim <= fv.fill_ts else rim - self._margin(rim, start)
+                self.due[b] = fv.fill_ts    # overflowing already: among the very first stops
                 out.append((fv.fill_ts, b, f"at {fill:.0f} %"))
                 continue
             if over is None:
@@ -227,21 +219,18 @@ class Dispatcher:
             last = self.last_visit.get(b)
             if last is not None and fv.fill_ts > last:
                 self.cycle[b] = over - last
-            if over - self._margin(over, start) <= back:
+            margin = cs.margin_h * 3600 + cs.margin_share * max(0.0, over - start)
+            if over - margin <= back:
                 when = dt.datetime.fromtimestamp(over, LOCAL)
-                # chosen by the fill it must not reach; visited on the route before the rim
-                # (a bin that would pass 96 % tonight can wait for the late trip today)
-                self.due[b] = rim - self._margin(rim, start)
-                out.append((over, b, f"would {self._reach()} {when:%a %H:%M}, before the next "
-                                     "route"))
+                self.due[b] = over - margin
+                out.append((over, b, f"would overflow {when:%a %H:%M}, before the next route"))
             else:
-                later.append((over - self._margin(over, start), over,
-                              rim - self._margin(rim, start), b))
+                later.append((over - margin, over, b))
         out += self._ahead_of_a_short_route(later, next_start)
         out.sort()
         return out
 
-    def _ahead_of_a_short_route(self, later: list[tuple[float, float, float, str]],
+    def _ahead_of_a_short_route(self, later: list[tuple[float, float, str]],
                                 next_start: float) -> list[tuple[float, str, str]]:
         """Bins for today that the next route could not take: when more bins are due on the
         next route than its crews can reach (a Sunday: a short window, half the crews), the
@@ -252,20 +241,12 @@ class Dispatcher:
         need = sorted(x for x in later if x[0] <= back2)
         excess = len(need) - self._room(next_start)
         out = []
-        for _, over, rim_due, b in need[:max(0, excess)]:
-            self.due[b] = rim_due
+        for deadline, over, b in need[:max(0, excess)]:
+            self.due[b] = deadline
             when = dt.datetime.fromtimestamp(over, LOCAL)
-            out.append((over, b, f"would {self._reach()} {when:%a %H:%M}; the next route "
-                                 "cannot take every bin due then"))
+            out.append((over, b, f"would overflow {when:%a %H:%M}; the next route cannot "
+                                 "take every bin due then"))
         return out
-
-    def _margin(self, eta: float, start: float) -> float:
-        """How long before its forecast a bin is emptied: a fixed margin and a share of the
-        forecast's lead (a forecast further ahead is less sure)."""
-        return self.cs.margin_h * 3600 + self.cs.margin_share * max(0.0, eta - start)
-
-    def _reach(self) -> str:
-        return "overflow" if self.cs.over_pct >= OVER_PCT else f"pass {self.cs.over_pct:g} %"
 
     def _room(self, start: float) -> int:
         """About how many bins the crews can empty on the route starting at `start`: their
@@ -337,36 +318,11 @@ class Dispatcher:
         """The crews' routes from the depot, back by the end of the window (_trip). With the
         forecast policy, the bins not due before the window ends go on a second trip, as
         late in the window as it fits: each is emptied as full as it safely gets (and its
-        next fill starts later). A bin due later in the window (`late_after_h` after the
-        start) joins that trip too when the crews then reach every bin later (it waits to be
-        fuller, and the late trip is held back by no bin more than by the window's end).
-        Returns visits, bins left over, km, crew minutes."""
+        next fill starts later). Returns visits, bins left over, km, crew minutes."""
         cs = self.cs
-        end, _ = _window(start, cs)
-        late = {b for b in chosen if self.due.get(b, -1.0) >= end}
-        best = self._two_trips(chosen, late, start)
-        if best[1] or self.policy != "forecast":
-            return best
-        score = sum(v.at for v in best[0])
-        wait = sorted((b for b in chosen if b not in late
-                       and self.due.get(b, -1.0) >= start + cs.late_after_h * 3600),
-                      key=lambda b: -self.due[b])
-        for b in wait:
-            res = self._two_trips(chosen, late | {b}, start)
-            if res[1] or any(v.at > self.due[v.bin_id] for v in res[0]
-                             if v.bin_id in late or v.bin_id == b):
-                continue
-            if sum(v.at for v in res[0]) > score:
-                late.add(b)
-                best, score = res, sum(v.at for v in res[0])
-        return best
-
-    def _two_trips(self, chosen: list[str], late: set[str], start: float) \
-            -> tuple[list[Visit], list[str], float, float]:
-        """A first trip with the bins not in `late`, then a trip with the bins in `late`
-        that ends with the window (see _routes)."""
-        end, sunday = _window(start, self.cs)
+        end, sunday = _window(start, cs)
         n = self.sunday_crews if sunday else self.crews
+        late = {b for b in chosen if self.due.get(b, -1.0) >= end}
         trips = [[b for b in chosen if b not in late], [b for b in chosen if b in late]]
         crews = [[start, (0.0, 0.0), 0, c, 0, start] for c in range(n)]
         visits: list[Visit] = []
@@ -388,12 +344,10 @@ class Dispatcher:
                         x.why = "again: emptied first thing, it would overflow before the " \
                                 "next route"
             if k == 1 and v:
-                # the whole trip as late as it still ends in the window and reaches each bin
-                # before it is due
+                # the whole trip as late as it still ends in the window
                 home = max(c[0] + self._drive_min(c[1], (0.0, 0.0))[1] * 60
                            for c in crews if c[4])
-                shift = max(0.0, min([end - home] + [self.due[x.bin_id] - x.at for x in v
-                                                     if x.bin_id in late]))
+                shift = max(0.0, end - home)
                 for x in v:
                     x.at += shift
                 for c in crews:

@@ -326,37 +326,3 @@ def test_bins_the_short_sunday_route_could_not_take_go_on_saturday():
     views2 = {b: view(b, 60, tue - 600, fcst=tue + DAY, ovf=tue + 40 * 3600 + i * 600)
               for i, b in enumerate(bins)}
     assert d2.plan(views2, tue, tue + DAY).visits == []
-
-
-def test_a_bin_due_late_in_the_window_waits_for_the_late_trip():
-    bins = [f"b{i:02d}" for i in range(6)]
-    cs = CrewSettings(learn_h=0, bins_per_crew=100)
-    t, h = MONDAY_4H - 600, 3600
-    # b00 overflows at 06:00; b01 at 12:00 (due about 10:30, after its margin); the others
-    # tonight; and one bin reports no reading (it has no forecast: looked at first thing)
-    views = {b: view(b, 70, t, fcst=MONDAY_4H + 10 * h, ovf=MONDAY_4H + 18 * h) for b in bins}
-    views["blind"] = view("blind", None, t)
-    views["b00"] = view("b00", 95, t, fcst=t, ovf=MONDAY_4H + 2 * h)
-    views["b01"] = view("b01", 90, t, fcst=t, ovf=MONDAY_4H + 8 * h)
-    d = Dispatcher("forecast", bins + ["blind"], cs)
-    at = {v.bin_id: v.at for v in d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits}
-    assert set(at) == set(bins + ["blind"])
-    assert at["b00"] < MONDAY_4H + h and at["blind"] < MONDAY_4H + 2 * h
-    # not first thing: on the late trip, held back so that it is still reached in time
-    assert MONDAY_4H + 5 * h < at["b01"] <= d.due["b01"] < MONDAY_4H + 8 * h
-    assert min(at[b] for b in bins[2:]) > at["b01"]
-    # a bin the late trip would reach too late goes first thing
-    first = Dispatcher("forecast", bins, CrewSettings(learn_h=0, bins_per_crew=100,
-                                                      late_after_h=9))
-    at = {v.bin_id: v.at for v in first.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits}
-    assert at["b01"] < MONDAY_4H + 2 * h
-
-
-def test_collect_before_picks_the_day_and_the_rim_the_hour():
-    t, h = MONDAY_4H - 600, 3600
-    # 96 % by about 11:00 today, over the rim at 18:00: it has to go today, but it can wait
-    # for the late trip, as full as it gets
-    views = {"edge": view("edge", 90, t, fcst=t, ovf=MONDAY_4H + 14 * h)}
-    d = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0, over_pct=96))
-    (visit,) = d.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits
-    assert visit.at > MONDAY_4H + 7 * h
