@@ -19,10 +19,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# the bench's runs: the three policies, then the forecast policy with a safety margin
-POLICIES = ("fixed", "threshold", "forecast", "forecast96")
+# the bench's runs: the three policies, then the forecast policy up to the rim and with a
+# wider margin
+POLICIES = ("fixed", "threshold", "forecast", "forecast100", "forecast96")
 COLORS = {"fixed": "0.45", "threshold": "tab:orange", "forecast": "tab:blue",
-          "forecast96": "tab:purple"}
+          "forecast100": "tab:cyan", "forecast96": "tab:purple"}
 
 
 def plot(bench: dict, out: Path, threshold_pct: float | None = None) -> Path:

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 from host_tools.broker import Broker
+from host_tools.dispatch import COLLECT_BEFORE_PCT
 from host_tools.sim.engine import SimConfig, Simulation
 from host_tools.sim.harness import drain as _drain
 from host_tools.sim.network.proxy import Proxy
@@ -59,10 +60,10 @@ def parse_args(argv=None):
                    help="dispatch threshold, %% fill: the threshold policy's trigger and the "
                         "line below which a collection is premature (default 60, the field's "
                         "usual per-bin threshold)")
-    p.add_argument("--collect-before", type=float, default=100.0, metavar="PCT",
+    p.add_argument("--collect-before", type=float, default=COLLECT_BEFORE_PCT, metavar="PCT",
                    help="forecast dispatch: a bin is emptied before its own forecast says it "
-                        "reaches this fill (default 100, the rim; lower: fewer overflows, "
-                        "emptier bins at collection)")
+                        "reaches this fill (default %(default)g; 100: the rim; lower: fewer "
+                        "overflows, emptier bins at collection)")
     p.add_argument("--fleet", choices=["uniform", "field"], default="uniform",
                    help="uniform: every bin gets the same waste; field: most bins fill in "
                         "days, a few busy ones in hours (world/waste.py FIELD_*)")

@@ -11,7 +11,13 @@ from pathlib import Path
 import pytest
 
 from host_tools.binview import BinView
-from host_tools.dispatch import CrewSettings, Dispatcher, route_start, views_from
+from host_tools.dispatch import (
+    COLLECT_BEFORE_PCT,
+    CrewSettings,
+    Dispatcher,
+    route_start,
+    views_from,
+)
 from host_tools.paths import ROOT
 
 KST = dt.timezone(dt.timedelta(hours=9))
@@ -85,8 +91,9 @@ def test_threshold_takes_the_bins_at_or_above_it():
 
 
 def test_forecast_takes_the_bins_that_would_overflow_before_the_next_route():
+    # (the rim as the fill to keep them from: the margins below are in time alone)
     d = Dispatcher("forecast", ["soon", "later", "full", "flat", "old"],
-                   CrewSettings(learn_h=0))
+                   CrewSettings(learn_h=0, over_pct=100))
     t = MONDAY_4H - 600
     h = 3600
     # the crews are back by Tuesday 07:00 (the next route's first 3 h)
@@ -105,7 +112,7 @@ def test_forecast_takes_the_bins_that_would_overflow_before_the_next_route():
 
 
 def test_forecast_margin_grows_with_the_forecasts_lead():
-    cs = CrewSettings(learn_h=0, margin_h=2.0, margin_share=0.1)
+    cs = CrewSettings(learn_h=0, margin_h=2.0, margin_share=0.1, over_pct=100)
     d = Dispatcher("forecast", ["edge"], cs)
     t = MONDAY_4H - 600
     back = MONDAY_4H + 27 * 3600   # the crews are back by Tuesday 07:00
@@ -124,7 +131,7 @@ def test_collect_before_empties_a_bin_before_its_forecast_reaches_that_fill():
     # 85 % this evening, over the rim on Tuesday at 10:00: the crews are back by 07:00, so
     # at the rim (less its margin) it waits; 96 % comes at 06:00, before they are back
     views = {"edge": view("edge", 70, t, fcst=MONDAY_4H + 15 * h, ovf=MONDAY_4H + 30 * h)}
-    rim = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0))
+    rim = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0, over_pct=100))
     assert rim.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits == []
     safe = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0, over_pct=96))
     assert [v.bin_id for v in safe.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits] == ["edge"]
@@ -134,7 +141,7 @@ def test_collect_before_takes_a_fill_up_to_the_rim():
     from host_tools.sim.__main__ import parse_args
 
     assert parse_args(["--dispatch", "forecast", "--collect-before", "96"]).collect_before == 96
-    assert parse_args([]).collect_before == 100
+    assert parse_args([]).collect_before == COLLECT_BEFORE_PCT < 100
     for bad in ("120", "20"):
         with pytest.raises(SystemExit):
             parse_args(["--dispatch", "forecast", "--collect-before", bad])
