@@ -7,11 +7,12 @@ bins stand), and its own crews' past visits. It never sees inside a bin.
 Policies:
   fixed      every bin every `every_days` days, whatever its fill (today's common practice)
   threshold  bins whose last reported fill is at or above `threshold_pct`
-  forecast   bins that would overflow before the crews could be back: each bin's own
-             overflow forecast (`ovf`, through `host_tools.plan.eta_for`), less a margin
-             that grows with the forecast's lead, falls before the first `back_h` hours of
-             the next route, in which the bins due on a route are its first stops. The
-             others wait, filling further. A bin still learning (its first `learn_h`) is
+  forecast   bins that would pass `over_pct` (98 % unless set; 100: the rim) before the
+             crews could be back: when each bin's own forecast (`fcst` and `ovf`, through
+             `host_tools.plan.eta_for`) gets there, less a margin that grows with the
+             forecast's lead, falls before the first `back_h` hours of the next route, in
+             which the bins due on a route are its first stops. The others wait, filling
+             further. A bin still learning (its first `learn_h`) is
              taken at the threshold, when the straight line through its readings overflows
              before the crews are back, or when it already compacts again and again.
 

@@ -36,7 +36,8 @@ def main(argv=None) -> int:
                    help="crews dispatched from the broker by this policy (host_tools.dispatch)")
     p.add_argument("--threshold", type=float, default=None, help="dispatch threshold, %%")
     p.add_argument("--collect-before", type=float, default=None, metavar="PCT",
-                   help="forecast dispatch: empty a bin before its forecast reaches this fill")
+                   help="forecast dispatch: empty a bin before its forecast reaches this fill "
+                        "(default 98; 100: the rim)")
     p.add_argument("--fleet", choices=["uniform", "field"], default=None,
                    help="field: most bins fill in days, a few busy ones in hours")
     p.add_argument("--shards", type=int, default=None,
