@@ -56,7 +56,7 @@ class CrewSettings:
     threshold_pct: float = 60.0      # worth a trip at this fill (below it: premature); the
                                      # field's usual per-bin threshold
     over_pct: float = COLLECT_BEFORE_PCT  # forecast policy: a bin must be emptied before this
-    margin_h: float = 1.0            # ...by this margin on its own overflow forecast
+    margin_h: float = 1.0            # ...by this margin on its own forecast of that fill
     margin_share: float = 0.05       # ...plus this share of the forecast's lead time
     back_h: float = 3.0              # the bins due on a route are its first stops, all made
                                      # within this many hours of its start
@@ -164,7 +164,8 @@ class Dispatcher:
         self.due = {}
         self.back = back
         out = []
-        later: list[tuple[float, float, str]] = []   # (deadline, overflow, bin) not due yet
+        # not due yet: (deadline, when it passes the fill, bin, that fill for the why)
+        later: list[tuple[float, float, str, str]] = []
         for i, b in enumerate(self.bins):
             v = views.get(b)
             if self.policy == "fixed":
@@ -201,7 +202,9 @@ class Dispatcher:
             first = self.first_heard.setdefault(b, fv.fill_ts)
             strokes0 = self.first_strokes.setdefault(b, fv.strokes or 0)
             # (a bin that only forecasts full is due then)
-            over = eta_for(fv, cs.over_pct if fv.forecast_over is not None else FULL_PCT)
+            pct = cs.over_pct if fv.forecast_over is not None else FULL_PCT
+            over = eta_for(fv, pct)
+            what = "overflow" if pct >= 100 else f"pass {pct:g} %"   # for the visit's why
             if start - first < cs.learn_h * 3600:
                 # its forecast is a straight line yet (it knows neither the bin's hours
                 # nor its strokes): taken at the threshold, or before that line overflows
@@ -230,14 +233,14 @@ class Dispatcher:
             if over - margin <= back:
                 when = dt.datetime.fromtimestamp(over, LOCAL)
                 self.due[b] = over - margin
-                out.append((over, b, f"would overflow {when:%a %H:%M}, before the next route"))
+                out.append((over, b, f"would {what} {when:%a %H:%M}, before the next route"))
             else:
-                later.append((over - margin, over, b))
+                later.append((over - margin, over, b, what))
         out += self._ahead_of_a_short_route(later, next_start)
         out.sort()
         return out
 
-    def _ahead_of_a_short_route(self, later: list[tuple[float, float, str]],
+    def _ahead_of_a_short_route(self, later: list[tuple[float, float, str, str]],
                                 next_start: float) -> list[tuple[float, str, str]]:
         """Bins for today that the next route could not take: when more bins are due on the
         next route than its crews can reach (a Sunday: a short window, half the crews), the
@@ -248,10 +251,10 @@ class Dispatcher:
         need = sorted(x for x in later if x[0] <= back2)
         excess = len(need) - self._room(next_start)
         out = []
-        for deadline, over, b in need[:max(0, excess)]:
+        for deadline, over, b, what in need[:max(0, excess)]:
             self.due[b] = deadline
             when = dt.datetime.fromtimestamp(over, LOCAL)
-            out.append((over, b, f"would overflow {when:%a %H:%M}; the next route cannot "
+            out.append((over, b, f"would {what} {when:%a %H:%M}; the next route cannot "
                                  "take every bin due then"))
         return out
 

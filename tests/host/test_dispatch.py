@@ -134,7 +134,8 @@ def test_collect_before_empties_a_bin_before_its_forecast_reaches_that_fill():
     rim = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0, over_pct=100))
     assert rim.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits == []
     safe = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0, over_pct=96))
-    assert [v.bin_id for v in safe.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits] == ["edge"]
+    assert [(v.bin_id, v.why) for v in safe.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits] \
+        == [("edge", "would pass 96 % Tue 06:00, before the next route")]
 
 
 def test_collect_before_takes_a_fill_up_to_the_rim():
