@@ -27,6 +27,8 @@ RUNS = {"fixed": ("fixed", None), "threshold": ("threshold", None),
         "forecast": ("forecast", None), "forecast100": ("forecast", 100.0),
         "forecast96": ("forecast", 96.0)}
 FORECASTS = [r for r, (policy, _) in RUNS.items() if policy == "forecast"]
+# each forecast run's goals (the policy as it ships keeps the first key it was given)
+GOALS_KEY = {r: "dispatch_goals" if r == "forecast" else f"dispatch_{r}_goals" for r in FORECASTS}
 KEYS = ("collections", "premature_collections_pct", "empty_collections_pct",
         "mean_fill_at_collection_pct", "overflow_collections_pct", "overflow_hours",
         "truck_km", "crew_minutes", "forecast_mae_h", "forecast_bias_h", "forecast_pairs",
@@ -98,11 +100,9 @@ def main() -> int:
     res["dispatch_threshold_pct"] = found["forecast"].get("dispatch_threshold_pct")
     res["dispatch_world"] = (f"{args.bins} bins x {args.days:g} days, seed {args.seed}, "
                              f"field fleet, from {START}")
-    res["dispatch_goals"] = goals(res)
     for run in FORECASTS:
         res[f"dispatch_{run}_collect_before_pct"] = found[run].get("dispatch_collect_before_pct")
-        if run != "forecast":
-            res[f"dispatch_{run}_goals"] = goals(res, run)
+        res[GOALS_KEY[run]] = goals(res, run)
     res["dispatch_command_s"] = round(time.monotonic() - t0, 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2) + "\n")
@@ -110,8 +110,7 @@ def main() -> int:
     for k in KEYS:
         print(f"{k:34}" + "".join(f"{str(res[f'dispatch_{r}_{k}']):>12}" for r in RUNS))
     for run in FORECASTS:
-        key = "dispatch_goals" if run == "forecast" else f"dispatch_{run}_goals"
-        print(f"goals ({run}):", ", ".join(f"{k}={v}" for k, v in res[key].items()))
+        print(f"goals ({run}):", ", ".join(f"{k}={v}" for k, v in res[GOALS_KEY[run]].items()))
     errors = sum(found[r].get("firmware_errors") or 0 for r in RUNS)
     return 0 if not errors else 1
 

@@ -17,6 +17,7 @@ import json
 import sys
 from pathlib import Path
 
+from host_tools.dispatch import COLLECT_BEFORE_PCT
 from host_tools.fleet.shards import default_shards, run_sharded
 from host_tools.sim.__main__ import parse_args as sim_args
 from host_tools.sim.__main__ import run
@@ -37,7 +38,7 @@ def main(argv=None) -> int:
     p.add_argument("--threshold", type=float, default=None, help="dispatch threshold, %%")
     p.add_argument("--collect-before", type=float, default=None, metavar="PCT",
                    help="forecast dispatch: empty a bin before its forecast reaches this fill "
-                        "(default 98; 100: the rim)")
+                        f"(default {COLLECT_BEFORE_PCT:g}; 100: the rim)")
     p.add_argument("--fleet", choices=["uniform", "field"], default=None,
                    help="field: most bins fill in days, a few busy ones in hours")
     p.add_argument("--shards", type=int, default=None,
