@@ -22,11 +22,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 OUT = ROOT / "build" / "bench.json"
 RAM = Path("/dev/shm")
-# run name -> (policy, --collect-before)
-RUNS = {"fixed": ("fixed", None), "threshold": ("threshold", None),
-        "forecast": ("forecast", None), "forecast100": ("forecast", 100.0),
-        "forecast96": ("forecast", 96.0)}
-FORECASTS = [r for r, (policy, _) in RUNS.items() if policy == "forecast"]
+# run name -> (policy, --collect-before, --afternoon); None: the simulator's default
+RUNS = {"fixed": ("fixed", None, None), "threshold": ("threshold", None, None),
+        "forecast": ("forecast", None, None),
+        "forecast100": ("forecast", 100.0, "none"), "forecast96": ("forecast", 96.0, "none"),
+        "forecast_am": ("forecast", 98.0, "none")}
+FORECASTS = [r for r, (policy, _, _) in RUNS.items() if policy == "forecast"]
 # each forecast run's goals (the policy as it ships keeps the first key it was given)
 GOALS_KEY = {r: "dispatch_goals" if r == "forecast" else f"dispatch_{r}_goals" for r in FORECASTS}
 KEYS = ("collections", "premature_collections_pct", "empty_collections_pct",
@@ -38,13 +39,15 @@ START = "2025-06-02"   # a Monday
 
 
 def one(run: str, bins: int, days: float, seed: int, work: Path) -> dict:
-    policy, before = RUNS[run]
+    policy, before, afternoon = RUNS[run]
     report = work / f"{run}.json"
     cmd = [sys.executable, "-m", "host_tools.sim", "--bins", str(bins), "--days", str(days),
            "--seed", str(seed), "--start", START, "--fleet", "field", "--dispatch", policy,
            "--workdir", str(work / f"flash-{run}"), "--json", str(report)]
     if before is not None:
         cmd += ["--collect-before", str(before)]
+    if afternoon is not None:
+        cmd += ["--afternoon", afternoon]
     r = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True,
                        timeout=max(1800, bins * days * 10))
     if not report.exists():
@@ -79,39 +82,59 @@ def main() -> int:
     p.add_argument("--days", type=float, default=30.0)
     p.add_argument("--seed", type=int, default=1)
     p.add_argument("--out", default=str(OUT), help="bench JSON to update (default %(default)s)")
+    p.add_argument("--runs", default=",".join(RUNS),
+                   help="comma-separated runs to (re)measure; the others' keys in the JSON are "
+                        "kept (default: all, %(default)s)")
     args = p.parse_args()
+    todo = [r.strip() for r in args.runs.split(",") if r.strip()]
+    unknown = [r for r in todo if r not in RUNS]
+    if unknown or not todo:
+        p.error(f"--runs: {', '.join(unknown) or 'none given'} (runs: {', '.join(RUNS)})")
     out = Path(args.out)
+    world = (f"{args.bins} bins x {args.days:g} days, seed {args.seed}, field fleet, "
+             f"from {START}")
+    if out.exists() and len(todo) < len(RUNS):
+        was = json.loads(out.read_text()).get("dispatch_world")
+        if was not in (None, world):
+            raise SystemExit(f"{out} holds runs of another world ({was}): measure every run "
+                             "(no --runs) or give another --out")
     t0 = time.monotonic()
     found = {}
     # the bins' flash folders in RAM where there is a tmpfs (as bench/fleet.py: every wake
     # writes its state, and on a disk file system that is kernel time, not the bins')
     ram = RAM if RAM.is_dir() and os.access(RAM, os.W_OK) else None
     with tempfile.TemporaryDirectory(prefix="bench-dispatch-", dir=ram) as tmp, \
-            ThreadPoolExecutor(len(RUNS)) as pool:
+            ThreadPoolExecutor(len(todo)) as pool:
         # the runs side by side: one simulator process does not fill two cores
         runs = {r: pool.submit(one, r, args.bins, args.days, args.seed, Path(tmp))
-                for r in RUNS}
+                for r in todo}
         found = {r: f.result() for r, f in runs.items()}
     res = json.loads(out.read_text()) if out.exists() else {}
     for run, rep in found.items():
         for k in KEYS:
             res[f"dispatch_{run}_{k}"] = rep.get(k)
         res[f"dispatch_{run}_fills_pct"] = rep.get("dispatch_fills_pct")
-    res["dispatch_threshold_pct"] = found["forecast"].get("dispatch_threshold_pct")
-    res["dispatch_world"] = (f"{args.bins} bins x {args.days:g} days, seed {args.seed}, "
-                             f"field fleet, from {START}")
+        res[f"dispatch_{run}_afternoon"] = rep.get("dispatch_afternoon")
+        res[f"dispatch_{run}_afternoon_collections"] = rep.get("afternoon_collections")
+        if run in FORECASTS:
+            res[f"dispatch_{run}_collect_before_pct"] = rep.get("dispatch_collect_before_pct")
+        res["dispatch_threshold_pct"] = rep.get("dispatch_threshold_pct")
+    res["dispatch_world"] = world
     for run in FORECASTS:
-        res[f"dispatch_{run}_collect_before_pct"] = found[run].get("dispatch_collect_before_pct")
-        res[GOALS_KEY[run]] = goals(res, run)
+        if all(f"dispatch_{r}_collections" in res for r in (run, "fixed")):
+            res[GOALS_KEY[run]] = goals(res, run)
     res["dispatch_command_s"] = round(time.monotonic() - t0, 1)
     out.parent.mkdir(parents=True, exist_ok=True)
     out.write_text(json.dumps(res, indent=2) + "\n")
-    print(f"{'':34}" + "".join(f"{r:>12}" for r in RUNS))
-    for k in KEYS:
-        print(f"{k:34}" + "".join(f"{str(res[f'dispatch_{r}_{k}']):>12}" for r in RUNS))
+    shown = [r for r in RUNS if f"dispatch_{r}_collections" in res]
+    print(f"{'':34}" + "".join(f"{r:>12}" for r in shown))
+    for k in KEYS + ("afternoon", "afternoon_collections"):
+        print(f"{k:34}" + "".join(f"{str(res.get(f'dispatch_{r}_{k}')):>12}" for r in shown))
     for run in FORECASTS:
-        print(f"goals ({run}):", ", ".join(f"{k}={v}" for k, v in res[GOALS_KEY[run]].items()))
-    errors = sum(found[r].get("firmware_errors") or 0 for r in RUNS)
+        if GOALS_KEY[run] in res:
+            print(f"goals ({run}):",
+                  ", ".join(f"{k}={v}" for k, v in res[GOALS_KEY[run]].items()))
+    errors = sum(found[r].get("firmware_errors") or 0 for r in found)
     return 0 if not errors else 1
 
 

@@ -71,6 +71,14 @@ class CrewSettings:
                                      # cycle) is emptied again on the late trip (off: on the
                                      # bench world it cut overflowing collections by a third
                                      # but the second visits find the bin a third full)
+    pm_start_h: int = 0              # forecast policy: an afternoon round from this hour
+    pm_end_h: int = 19               # to this (0: none) by pm_crews crews, for the bins whose
+    pm_crews: int = 1                # forecast, fresh from the day's reports, now passes
+    pm_over_pct: float = 98.0        # pm_over_pct before the next morning route's first
+                                     # stops; each visited as late as it safely gets
+    pm_fresh_h: float = 12.0         # ...but not a bin emptied within this many hours
+    pm_late_h: float = 2.0           # the morning leaves to the afternoon round the bins due
+    pm_spare: int = 6                # this long into it (room kept for this many others)
     every_days: int = 2              # fixed policy
     silent_h: float = 48.0           # a bin not heard from this long is checked
 
@@ -91,6 +99,7 @@ class Route:
     deferred: list[str] = field(default_factory=list)   # chosen, but no crew time left
     km: float = 0.0                      # including the drives back to the depot
     crew_minutes: float = 0.0
+    afternoon: bool = False              # the afternoon round (forecast policy)
 
 
 def position(bin_id: str, area_km: float) -> tuple[float, float]:
@@ -109,6 +118,39 @@ def route_start(t: float, cs: CrewSettings) -> float:
     if s.timestamp() < t:
         s += dt.timedelta(days=1)
     return s.timestamp()
+
+
+def pm_start(t: float, cs: CrewSettings) -> float | None:
+    """The first afternoon round start at or after t (None: no afternoon round)."""
+    if not cs.pm_start_h:
+        return None
+    d = dt.datetime.fromtimestamp(t, LOCAL)
+    s = d.replace(hour=cs.pm_start_h, minute=0, second=0, microsecond=0)
+    if s.timestamp() < t:
+        s += dt.timedelta(days=1)
+    return s.timestamp()
+
+
+def parse_afternoon(text: str | None) -> dict:
+    """CrewSettings fields for an afternoon round given as "HH-HH" (its window, local time)
+    or "none"; None: the defaults. Raises ValueError on anything else."""
+    if text is None:
+        return {}
+    if text.strip().lower() in ("none", "off", "0"):
+        return {"pm_start_h": 0}
+    try:
+        a, b = (int(x) for x in text.split("-"))
+    except ValueError:
+        raise ValueError("give the window as HH-HH (e.g. 15-19), or none") from None
+    if not CrewSettings.route_end_h <= a < b <= 23:
+        raise ValueError(f"the round starts after the morning route ({CrewSettings.route_end_h}"
+                         ":00) and ends by 23:00")
+    return {"pm_start_h": a, "pm_end_h": b}
+
+
+def afternoon_text(cs: CrewSettings) -> str:
+    """The afternoon round as "HH-HH", or "none"."""
+    return f"{cs.pm_start_h}-{cs.pm_end_h}" if cs.pm_start_h else "none"
 
 
 def _window(start: float, cs: CrewSettings) -> tuple[float, bool]:
@@ -266,7 +308,16 @@ class Dispatcher:
         end, sunday = _window(start, cs)
         crews = self.sunday_crews if sunday else self.crews
         per_crew = min(cs.truck_stops, int((end - start) / 60 / self.min_per_stop))
-        return int(0.9 * crews * per_crew)
+        return int(0.9 * crews * per_crew) + self._room_pm()
+
+    def _room_pm(self) -> int:
+        """About how many bins the afternoon round can empty (0: none), less a tenth."""
+        cs = self.cs
+        if self.policy != "forecast" or not cs.pm_start_h:
+            return 0
+        per_crew = min(cs.truck_stops,
+                       int((cs.pm_end_h - cs.pm_start_h) * 60 / self.min_per_stop))
+        return int(0.9 * max(1, cs.pm_crews) * per_crew)
 
     def _route_index(self, start: float) -> int:
         if self.first_route is None:
@@ -400,7 +451,8 @@ class Dispatcher:
         crews' time or trucks cannot take them all."""
         chosen = self.choose(views, start, next_start)
         why = {b: w for _, b, w in chosen}
-        keep = [b for _, b, _ in chosen]
+        afternoon = self._for_the_afternoon(start)
+        keep = [b for _, b, _ in chosen if b not in afternoon]
         dropped: list[str] = []
         while True:
             visits, left, km, minutes = self._routes(keep, start)
@@ -413,6 +465,74 @@ class Dispatcher:
         if len(visits) >= 5:
             self.min_per_stop += 0.3 * (minutes / len(visits) - self.min_per_stop)
         return Route(start, visits, dropped, round(km, 3), round(minutes, 1))
+
+
+    def _for_the_afternoon(self, start: float) -> set[str]:
+        """Of the bins chosen for the route starting at `start`, the ones left for today's
+        afternoon round: due (self.due) no sooner than pm_late_h into it, the latest first,
+        as many as it can take beside the bins it finds at risk itself (pm_spare). The
+        round looks at them again with the day's reports and empties them hours fuller
+        than the morning's late trip would."""
+        cs = self.cs
+        pm = pm_start(start, cs)
+        if self.policy != "forecast" or pm is None or pm - start > 86400 / 2:
+            return set()
+        late = sorted(((d, b) for b, d in self.due.items() if d >= pm + cs.pm_late_h * 3600),
+                      reverse=True)
+        room = max(0, self._room_pm() - cs.pm_spare)
+        return {b for _, b in late[:room]}
+
+    def plan_pm(self, views: dict[str, BinView], start: float) -> Route:
+        """The afternoon round starting at `start` (forecast policy, CrewSettings.pm_*): the
+        bins left this morning whose forecast, with the day's reports since, now passes
+        pm_over_pct before the crews are back on the next morning route. Each is visited as
+        late as the round allows without passing the time its forecast gives (less the
+        margin): as full as it safely gets."""
+        cs = self.cs
+        back = route_start(start + 1, cs) + cs.back_h * 3600
+        end = start + (cs.pm_end_h - cs.pm_start_h) * 3600
+        self.due = {}
+        chosen = []
+        for b in self.bins:
+            fill, fv = self._known_fill(views.get(b), b)
+            first = self.first_heard.get(b)
+            if fv is None or fill is None or first is None or start - first < cs.learn_h * 3600:
+                continue   # not heard since emptied, or still learning: the morning's rules
+            if self.last_visit.get(b, 0.0) > start - cs.pm_fresh_h * 3600:
+                # emptied this morning and due again tonight: a bin that fills within a
+                # day; a visit now would find it half full, and its next cycle too
+                continue
+            pct = cs.pm_over_pct if fv.forecast_over is not None else FULL_PCT
+            over = eta_for(fv, pct)
+            if over is None:
+                continue
+            margin = cs.margin_h * 3600 + cs.margin_share * max(0.0, over - start)
+            if over - margin > back:
+                continue
+            self.due[b] = max(start, over - margin)
+            when = dt.datetime.fromtimestamp(over, LOCAL)
+            what = "overflow" if pct >= 100 else f"pass {pct:g} %"
+            chosen.append((over, b, f"would {what} {when:%a %H:%M}, before the next route "
+                                    "(afternoon round)"))
+        chosen.sort()
+        why = {b: w for _, b, w in chosen}
+        crews = [[start, (0.0, 0.0), 0, c, 0, start] for c in range(max(1, cs.pm_crews))]
+        visits, left, km = self._trip([b for _, b, _ in chosen], crews, end)
+        if visits:
+            # the round as late as it still ends in time and reaches each bin before its due
+            home = max(c[0] + self._drive_min(c[1], (0.0, 0.0))[1] * 60 for c in crews
+                       if c[4])
+            shift = max(0.0, min([end - home] + [self.due[v.bin_id] - v.at for v in visits]))
+            for v in visits:
+                v.at += shift
+            for c in crews:
+                c[0] += shift
+                c[5] += shift
+        back_km, minutes = self._home(crews)
+        for v in visits:
+            v.why = why[v.bin_id]
+            self.last_visit[v.bin_id] = max(v.at, self.last_visit.get(v.bin_id, v.at))
+        return Route(start, visits, left, round(km + back_km, 3), round(minutes, 1), True)
 
 
 def views_from(messages, upto: float, views: dict[str, BinView] | None = None) \

@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from host_tools.dispatch import COLLECT_BEFORE_PCT
+from host_tools.dispatch import COLLECT_BEFORE_PCT, CrewSettings, afternoon_text
 from host_tools.fleet.shards import default_shards, run_sharded
 from host_tools.sim.__main__ import parse_args as sim_args
 from host_tools.sim.__main__ import run
@@ -39,6 +39,9 @@ def main(argv=None) -> int:
     p.add_argument("--collect-before", type=float, default=None, metavar="PCT",
                    help="forecast dispatch: empty a bin before its forecast reaches this fill "
                         f"(default {COLLECT_BEFORE_PCT:g}; 100: the rim)")
+    p.add_argument("--afternoon", default=None, metavar="HH-HH|none",
+                   help="forecast dispatch: the afternoon round's window "
+                        f"(default {afternoon_text(CrewSettings())}; none: one route a day)")
     p.add_argument("--fleet", choices=["uniform", "field"], default=None,
                    help="field: most bins fill in days, a few busy ones in hours")
     p.add_argument("--shards", type=int, default=None,
@@ -62,6 +65,8 @@ def main(argv=None) -> int:
         forwarded += ["--threshold", str(args.threshold)]
     if args.collect_before is not None:
         forwarded += ["--collect-before", str(args.collect_before)]
+    if args.afternoon is not None:
+        forwarded += ["--afternoon", args.afternoon]
     if args.fleet:
         forwarded += ["--fleet", args.fleet]
     try:

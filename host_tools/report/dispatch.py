@@ -19,11 +19,11 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 
-# the bench's runs: the three policies, then the forecast policy up to the rim and with a
-# wider margin
-POLICIES = ("fixed", "threshold", "forecast", "forecast100", "forecast96")
+# the bench's runs: the three policies, then the forecast policy with one route a day (up
+# to the rim, with a wider margin, and as it shipped before the afternoon round)
+POLICIES = ("fixed", "threshold", "forecast", "forecast100", "forecast96", "forecast_am")
 COLORS = {"fixed": "0.45", "threshold": "tab:orange", "forecast": "tab:blue",
-          "forecast100": "tab:cyan", "forecast96": "tab:purple"}
+          "forecast100": "tab:cyan", "forecast96": "tab:purple", "forecast_am": "tab:brown"}
 
 
 def plot(bench: dict, out: Path, threshold_pct: float | None = None) -> Path:
@@ -46,7 +46,9 @@ def plot(bench: dict, out: Path, threshold_pct: float | None = None) -> Path:
               "overflow_collections_pct", "truck_km")}
         name = p
         if bench.get(f"dispatch_{p}_collect_before_pct"):
-            name = f"{p} (before {bench[f'dispatch_{p}_collect_before_pct']:g} %)"
+            pm = bench.get(f"dispatch_{p}_afternoon")
+            name = f"{p} (before {bench[f'dispatch_{p}_collect_before_pct']:g} %" + \
+                (f", afternoon {pm}" if pm and pm != "none" else "") + ")"
         ax.set_title(f"{name}: {g['collections']} collections, mean fill "
                      f"{g['mean_fill_at_collection_pct']} %, premature "
                      f"{g['premature_collections_pct']} %, overflowing "

@@ -15,7 +15,7 @@ import time
 from pathlib import Path
 
 from host_tools.broker import Broker
-from host_tools.dispatch import COLLECT_BEFORE_PCT
+from host_tools.dispatch import COLLECT_BEFORE_PCT, CrewSettings, afternoon_text, parse_afternoon
 from host_tools.sim.engine import SimConfig, Simulation
 from host_tools.sim.harness import drain as _drain
 from host_tools.sim.network.proxy import Proxy
@@ -64,6 +64,11 @@ def parse_args(argv=None):
                    help="forecast dispatch: a bin is emptied before its own forecast says it "
                         "reaches this fill (default %(default)g; 100: the rim; lower: fewer "
                         "overflows, emptier bins at collection)")
+    p.add_argument("--afternoon", default=None, metavar="HH-HH|none",
+                   help="forecast dispatch: an afternoon round in this window for the bins "
+                        "left in the morning that now would pass their fill before the next "
+                        f"morning's first stops (default {afternoon_text(CrewSettings())}; "
+                        "none: one route a day)")
     p.add_argument("--fleet", choices=["uniform", "field"], default="uniform",
                    help="uniform: every bin gets the same waste; field: most bins fill in "
                         "days, a few busy ones in hours (world/waste.py FIELD_*)")
@@ -84,6 +89,10 @@ def parse_args(argv=None):
     if not 50.0 <= args.collect_before <= 100.0:
         p.error(f"--collect-before {args.collect_before:g}: a fill from 50 to 100 % "
                 "(the bins forecast up to the rim, 100)")
+    try:
+        args.afternoon = parse_afternoon(args.afternoon)
+    except ValueError as e:
+        p.error(f"--afternoon {args.afternoon}: {e}")
     return args
 
 
@@ -176,12 +185,12 @@ def run(args) -> dict:
         if ota:
             ota.attach(sim, *upstream, subscriber)
         if dispatch:
-            from host_tools.dispatch import CrewSettings
             from host_tools.sim.crew import Crew
 
             sim.set_hook(Crew(dispatch, list(sim.bins), subscriber, proxy,
                               CrewSettings(threshold_pct=args.threshold,
-                                           over_pct=args.collect_before)))
+                                           over_pct=args.collect_before,
+                                           **args.afternoon)))
         if args.live:
             from host_tools.sim.live import LiveView
 

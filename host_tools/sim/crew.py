@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from host_tools.dispatch import CrewSettings, Dispatcher, Route, route_start, views_from
+from host_tools.dispatch import CrewSettings, Dispatcher, Route, pm_start, route_start, views_from
 
 DRAIN_S = 10.0   # wall seconds to wait for the broker to deliver what went on the wire
 
@@ -23,7 +23,11 @@ class Crew:
         self.routes: list[Route] = []
 
     def next_ms(self, after_ms: int) -> int:
-        return int(route_start(after_ms / 1000 + 1, self.cs) * 1000)
+        t = after_ms / 1000 + 1
+        starts = [route_start(t, self.cs)]
+        if self.dispatcher.policy == "forecast":
+            starts.append(pm_start(t, self.cs) or starts[0])
+        return int(min(starts) * 1000)
 
     def _drain(self) -> None:
         """Every report that went on the wire before the route has reached the observer."""
@@ -43,8 +47,10 @@ class Crew:
             new = self.subscriber.messages[self._seen:]
             self._seen = len(self.subscriber.messages)
         views_from(new, now, self.views)
-        nxt = route_start(now + 1, self.cs)
-        route = self.dispatcher.plan(self.views, now, nxt)
+        if self.dispatcher.policy == "forecast" and pm_start(now, self.cs) == now:
+            route = self.dispatcher.plan_pm(self.views, now)
+        else:
+            route = self.dispatcher.plan(self.views, now, route_start(now + 1, self.cs))
         self.routes.append(route)
         for v in route.visits:
             sim.bins[v.bin_id].vbin.world.visit(v.at)

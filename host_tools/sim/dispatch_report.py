@@ -7,6 +7,8 @@ from __future__ import annotations
 import bisect
 from statistics import mean
 
+from host_tools.dispatch import afternoon_text
+
 EMPTY_PCT = 10.0
 LEAD_H = (42.0, 54.0)   # "48 h ahead" forecasts
 FULL_SPELL_S = 3600.0   # a bin is full once its level stays over the line this long
@@ -66,6 +68,9 @@ def figures(sim, subscriber) -> dict:
         "dispatch": crew.dispatcher.policy,
         "dispatch_threshold_pct": thr,
         "dispatch_collect_before_pct": crew.cs.over_pct,
+        "dispatch_afternoon": afternoon_text(crew.cs) if crew.dispatcher.policy == "forecast"
+        else "none",
+        "afternoon_collections": sum(len(r.visits) for r in routes if r.afternoon),
         "collections": n,
         "premature_collections_pct": pct(sum(f < thr for f in fills)),
         "empty_collections_pct": pct(sum(f < EMPTY_PCT for f in fills)),

@@ -15,6 +15,7 @@ from host_tools.dispatch import (
     COLLECT_BEFORE_PCT,
     CrewSettings,
     Dispatcher,
+    pm_start,
     route_start,
     views_from,
 )
@@ -334,3 +335,76 @@ def test_bins_the_short_sunday_route_could_not_take_go_on_saturday():
     views2 = {b: view(b, 60, tue - 600, fcst=tue + DAY, ovf=tue + 40 * 3600 + i * 600)
               for i, b in enumerate(bins)}
     assert d2.plan(views2, tue, tue + DAY).visits == []
+
+
+def test_the_afternoon_round_takes_the_bins_now_due_before_the_morning_route():
+    cs = CrewSettings(learn_h=0, over_pct=100, pm_start_h=15, pm_end_h=19, pm_over_pct=98)
+    d = Dispatcher("forecast", ["risky", "calm", "soon", "gone"], cs)
+    h = 3600
+    t = MONDAY_4H - 600
+    # Monday morning: none would overflow before Tuesday 07:00 but "gone", emptied now
+    morning = d.plan({"risky": view("risky", 70, t, fcst=MONDAY_4H + 12 * h,
+                                    ovf=MONDAY_4H + 31 * h),
+                      "calm": view("calm", 40, t, fcst=MONDAY_4H + 2 * DAY,
+                                   ovf=MONDAY_4H + 3 * DAY),
+                      "soon": view("soon", 60, t, fcst=MONDAY_4H + 14 * h,
+                                   ovf=MONDAY_4H + 32 * h),
+                      "gone": view("gone", 99, t, fcst=t, ovf=MONDAY_4H + h)},
+                     MONDAY_4H, MONDAY_4H + DAY)
+    assert [v.bin_id for v in morning.visits] == ["gone"]
+    pm = MONDAY_4H + 11 * h
+    assert pm_start(MONDAY_4H, cs) == pm
+    # 15:00: the day ran busier than "risky" forecast; it would pass 98 % at 21:00 tonight.
+    # "soon" now passes it at 23:00, "calm" still has days; "gone", emptied this morning,
+    # fills within a day and would overflow tonight again: a visit now would find it half
+    # full (and the one after that too), it waits for the morning
+    views = {"risky": view("risky", 90, pm - 600, fcst=pm - 600, ovf=pm + 6 * h),
+             "soon": view("soon", 88, pm - 600, fcst=pm - 600, ovf=pm + 8 * h + 1800),
+             "calm": view("calm", 55, pm - 600, fcst=MONDAY_4H + 2 * DAY,
+                          ovf=MONDAY_4H + 3 * DAY),
+             "gone": view("gone", 50, pm - 600, fcst=pm + 4 * h, ovf=pm + 9 * h)}
+    route = d.plan_pm(views, pm)
+    at = {v.bin_id: v.at for v in route.visits}
+    assert sorted(at) == ["risky", "soon"]
+    assert all("afternoon round" in v.why for v in route.visits)
+    # as late as the round allows, each before its forecast less the margin
+    end = pm + 4 * h
+    assert at["risky"] > pm + h and max(at.values()) < end
+    for b, v in views.items():
+        if b in at:
+            over = v.forecast_full + 13 / 15 * (v.forecast_over - v.forecast_full)
+            assert at[b] <= over - cs.margin_h * h - cs.margin_share * (over - pm)
+    assert route.km > 0 and route.crew_minutes > 0
+    # without an afternoon round the crews are not out in the afternoon
+    assert pm_start(MONDAY_4H, CrewSettings()) is None
+
+
+def test_the_morning_leaves_the_bins_due_tonight_to_the_afternoon_round():
+    bins = [f"b{i:02d}" for i in range(12)]
+    cs = CrewSettings(learn_h=0, bins_per_crew=100, over_pct=100, pm_start_h=15, pm_end_h=19,
+                      pm_spare=18)   # room for a few only
+    d = Dispatcher("forecast", bins, cs)
+    t, h = MONDAY_4H - 600, 3600
+    # b00 overflows at 08:00 today, b01 at 15:00; the others tonight, from 19:00 on
+    views = {b: view(b, 70, t, fcst=MONDAY_4H + 10 * h, ovf=MONDAY_4H + (15 + i) * h)
+             for i, b in enumerate(bins)}
+    views["b00"] = view("b00", 90, t, fcst=t, ovf=MONDAY_4H + 4 * h)
+    views["b01"] = view("b01", 80, t, fcst=t, ovf=MONDAY_4H + 11 * h)
+    room = d._room_pm() - cs.pm_spare
+    assert 0 < room < 10
+    morning = d.plan(views, MONDAY_4H, MONDAY_4H + DAY)
+    left = set(bins) - {v.bin_id for v in morning.visits}
+    # the afternoon round takes as many as it has room for, those due latest
+    assert left == set(bins[-room:])
+    # ...and empties them with the day's reports: one ran ahead of its forecast
+    pm = MONDAY_4H + 11 * h
+    fresh = {b: view(b, 90, pm - 600, fcst=pm - 600, ovf=views[b].forecast_over)
+             for b in left}
+    early = bins[-1]
+    fresh[early] = view(early, 95, pm - 600, fcst=pm - 600, ovf=pm + 3 * h)
+    route = d.plan_pm(fresh, pm)
+    assert {v.bin_id for v in route.visits} == left
+    assert min(route.visits, key=lambda v: v.at).bin_id == early
+    # one route a day: every bin on the morning's routes
+    one = Dispatcher("forecast", bins, CrewSettings(learn_h=0, bins_per_crew=100, over_pct=100))
+    assert len(one.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits) == len(bins)
