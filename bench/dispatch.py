@@ -1,10 +1,11 @@
 """Dispatch benchmark: the three crew policies side by side on the same seeded field-like
-fleet (most bins fill in days, a few busy ones in hours), and the forecast policy twice more
-with other fills to keep the bins from (`forecast100`: the rim; `forecast96`: 96 %; the
-policy's default is a little below the rim). Adds `dispatch_<run>_<key>` to
-build/bench.json (read, modify, write: other keys are kept).
+fleet (most bins fill in days, a few busy ones in hours), and the forecast policy three
+times more with one route a day (no afternoon round) and other fills to keep the bins from
+(`forecast100`: the rim; `forecast96`: 96 %; `forecast_am`: 98 %, the policy as it shipped
+before the afternoon round). Adds `dispatch_<run>_<key>` to build/bench.json (read,
+modify, write: other keys are kept); `--runs` re-measures only the runs named.
 
-    .venv/bin/python bench/dispatch.py [--bins 100] [--days 30] [--seed 1]
+    .venv/bin/python bench/dispatch.py [--bins 100] [--days 30] [--seed 1] [--runs forecast]
 """
 
 from __future__ import annotations

@@ -7,14 +7,17 @@ bins stand), and its own crews' past visits. It never sees inside a bin.
 Policies:
   fixed      every bin every `every_days` days, whatever its fill (today's common practice)
   threshold  bins whose last reported fill is at or above `threshold_pct`
-  forecast   bins that would pass `over_pct` (98 % unless set; 100: the rim) before the
+  forecast   bins that would pass `over_pct` (the rim unless set) before the
              crews could be back: when each bin's own forecast (`fcst` and `ovf`, through
              `host_tools.plan.eta_for`) gets there, less a margin that grows with the
              forecast's lead, falls before the first `back_h` hours of the next route, in
              which the bins due on a route are its first stops. The others wait, filling
              further. A bin still learning (its first `learn_h`) is
              taken at the threshold, when the straight line through its readings overflows
-             before the crews are back, or when it already compacts again and again.
+             before the crews are back, or when it already compacts again and again. An
+             afternoon round (`pm_*`, 15:00-19:00 unless set) looks again with the day's
+             reports and empties the bins that now would pass `pm_over_pct` before the next
+             morning; the morning leaves it the bins due late that evening.
 
 A compacting bin's level rises and falls with every stroke: right after a stroke it shows
 the packed pile, before one it shows the loose waste on top. A reading above the threshold
@@ -32,12 +35,12 @@ from host_tools.binview import BinView
 from host_tools.plan import FULL_PCT, eta_for
 
 POLICIES = ("fixed", "threshold", "forecast")
-# forecast policy: the fill a bin is kept from reaching, by default. A little below the rim:
-# a day's waste varies by about a third, and a forecast that crosses 100 % tomorrow morning
-# can be the one that crosses it tonight (on the bench world 98 rather than 100 took
-# overflowing collections from 2.0 to 0.9 % and the mean fill at collection from 80.9 to
-# 78.2 %)
-COLLECT_BEFORE_PCT = 98.0
+# forecast policy: the fill the morning route keeps a bin from reaching, by default: the rim.
+# The afternoon round (pm_*) is the safety margin: with one route a day a margin of 2 points
+# (98 %) took overflowing collections on the bench world from 2.0 to 0.9 % and the mean fill
+# at collection from 80.9 to 78.2 %; the rim with the afternoon round at 98 % gave 0.8 % and
+# 82.6 %
+COLLECT_BEFORE_PCT = 100.0
 LOCAL = dt.timezone(dt.timedelta(hours=9))   # the site's local time (Korea)
 
 
@@ -71,7 +74,7 @@ class CrewSettings:
                                      # cycle) is emptied again on the late trip (off: on the
                                      # bench world it cut overflowing collections by a third
                                      # but the second visits find the bin a third full)
-    pm_start_h: int = 0              # forecast policy: an afternoon round from this hour
+    pm_start_h: int = 15             # forecast policy: an afternoon round from this hour
     pm_end_h: int = 19               # to this (0: none) by pm_crews crews, for the bins whose
     pm_crews: int = 1                # forecast, fresh from the day's reports, now passes
     pm_over_pct: float = 98.0        # pm_over_pct before the next morning route's first

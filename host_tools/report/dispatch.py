@@ -47,8 +47,8 @@ def plot(bench: dict, out: Path, threshold_pct: float | None = None) -> Path:
         name = p
         if bench.get(f"dispatch_{p}_collect_before_pct"):
             pm = bench.get(f"dispatch_{p}_afternoon")
-            name = f"{p} (before {bench[f'dispatch_{p}_collect_before_pct']:g} %" + \
-                (f", afternoon {pm}" if pm and pm != "none" else "") + ")"
+            name = f"{p} (<{bench[f'dispatch_{p}_collect_before_pct']:g} %" + \
+                (f", pm {pm}" if pm and pm != "none" else "") + ")"
         ax.set_title(f"{name}: {g['collections']} collections, mean fill "
                      f"{g['mean_fill_at_collection_pct']} %, premature "
                      f"{g['premature_collections_pct']} %, overflowing "

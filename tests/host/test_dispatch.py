@@ -94,7 +94,7 @@ def test_threshold_takes_the_bins_at_or_above_it():
 def test_forecast_takes_the_bins_that_would_overflow_before_the_next_route():
     # (the rim as the fill to keep them from: the margins below are in time alone)
     d = Dispatcher("forecast", ["soon", "later", "full", "flat", "old"],
-                   CrewSettings(learn_h=0, over_pct=100))
+                   CrewSettings(pm_start_h=0, learn_h=0, over_pct=100))
     t = MONDAY_4H - 600
     h = 3600
     # the crews are back by Tuesday 07:00 (the next route's first 3 h)
@@ -113,7 +113,7 @@ def test_forecast_takes_the_bins_that_would_overflow_before_the_next_route():
 
 
 def test_forecast_margin_grows_with_the_forecasts_lead():
-    cs = CrewSettings(learn_h=0, margin_h=2.0, margin_share=0.1, over_pct=100)
+    cs = CrewSettings(pm_start_h=0, learn_h=0, margin_h=2.0, margin_share=0.1, over_pct=100)
     d = Dispatcher("forecast", ["edge"], cs)
     t = MONDAY_4H - 600
     back = MONDAY_4H + 27 * 3600   # the crews are back by Tuesday 07:00
@@ -132,9 +132,9 @@ def test_collect_before_empties_a_bin_before_its_forecast_reaches_that_fill():
     # 85 % this evening, over the rim on Tuesday at 10:00: the crews are back by 07:00, so
     # at the rim (less its margin) it waits; 96 % comes at 06:00, before they are back
     views = {"edge": view("edge", 70, t, fcst=MONDAY_4H + 15 * h, ovf=MONDAY_4H + 30 * h)}
-    rim = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0, over_pct=100))
+    rim = Dispatcher("forecast", ["edge"], CrewSettings(pm_start_h=0, learn_h=0, over_pct=100))
     assert rim.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits == []
-    safe = Dispatcher("forecast", ["edge"], CrewSettings(learn_h=0, over_pct=96))
+    safe = Dispatcher("forecast", ["edge"], CrewSettings(pm_start_h=0, learn_h=0, over_pct=96))
     assert [(v.bin_id, v.why) for v in safe.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits] \
         == [("edge", "would pass 96 % Tue 06:00, before the next route")]
 
@@ -143,10 +143,17 @@ def test_collect_before_takes_a_fill_up_to_the_rim():
     from host_tools.sim.__main__ import parse_args
 
     assert parse_args(["--dispatch", "forecast", "--collect-before", "96"]).collect_before == 96
-    assert parse_args([]).collect_before == COLLECT_BEFORE_PCT < 100
+    assert parse_args([]).collect_before == COLLECT_BEFORE_PCT == CrewSettings().over_pct
+    # the afternoon round: its window, or none
+    assert parse_args([]).afternoon == {}
+    assert parse_args(["--afternoon", "14-18"]).afternoon == {"pm_start_h": 14, "pm_end_h": 18}
+    assert parse_args(["--afternoon", "none"]).afternoon == {"pm_start_h": 0}
     for bad in ("120", "20"):
         with pytest.raises(SystemExit):
             parse_args(["--dispatch", "forecast", "--collect-before", bad])
+    for bad in ("9-12", "15", "18-15", "15-24"):
+        with pytest.raises(SystemExit):
+            parse_args(["--dispatch", "forecast", "--afternoon", bad])
 
 
 def test_a_new_bins_forecast_is_not_used_until_it_has_learnt():
@@ -236,7 +243,7 @@ def test_route_start(t, hour):
 
 def test_the_bins_due_on_the_route_are_its_first_stops():
     bins = [f"b{i:02d}" for i in range(20)]
-    d = Dispatcher("forecast", bins, CrewSettings(learn_h=0, bins_per_crew=100))
+    d = Dispatcher("forecast", bins, CrewSettings(pm_start_h=0, learn_h=0, bins_per_crew=100))
     t = MONDAY_4H - 600
     h = 3600
     # one bin overflows at 07:00 today, nineteen on Wednesday (taken today all the same:
@@ -266,7 +273,7 @@ def test_a_bin_overflowing_already_goes_before_the_ones_due_later():
 
 def test_bins_not_due_today_go_on_a_trip_that_ends_with_the_window():
     bins = [f"b{i:02d}" for i in range(10)]
-    cs = CrewSettings(learn_h=0, bins_per_crew=100)
+    cs = CrewSettings(pm_start_h=0, learn_h=0, bins_per_crew=100)
     d = Dispatcher("forecast", bins, cs)
     t, h = MONDAY_4H - 600, 3600
     # b00 overflows at 08:00 today; the others tonight, before the crews are back
@@ -315,7 +322,7 @@ def test_a_bin_that_overflows_within_a_day_is_emptied_twice():
 
 def test_bins_the_short_sunday_route_could_not_take_go_on_saturday():
     bins = [f"b{i:02d}" for i in range(40)]
-    d = Dispatcher("forecast", bins, CrewSettings(learn_h=0))
+    d = Dispatcher("forecast", bins, CrewSettings(pm_start_h=0, learn_h=0))
     sat = MONDAY_4H + 5 * DAY
     assert dt.datetime.fromtimestamp(sat, KST).weekday() == 5
     t = sat - 600
@@ -330,7 +337,7 @@ def test_bins_the_short_sunday_route_could_not_take_go_on_saturday():
     assert taken == bins[:40 - room]           # those that would overflow first
     assert all("cannot take" in v.why for v in saturday.visits)
     # a weekday with room for all of them: none is taken a day early
-    d2 = Dispatcher("forecast", bins, CrewSettings(learn_h=0))
+    d2 = Dispatcher("forecast", bins, CrewSettings(pm_start_h=0, learn_h=0))
     tue = MONDAY_4H + DAY
     views2 = {b: view(b, 60, tue - 600, fcst=tue + DAY, ovf=tue + 40 * 3600 + i * 600)
               for i, b in enumerate(bins)}
@@ -376,7 +383,7 @@ def test_the_afternoon_round_takes_the_bins_now_due_before_the_morning_route():
             assert at[b] <= over - cs.margin_h * h - cs.margin_share * (over - pm)
     assert route.km > 0 and route.crew_minutes > 0
     # without an afternoon round the crews are not out in the afternoon
-    assert pm_start(MONDAY_4H, CrewSettings()) is None
+    assert pm_start(MONDAY_4H, CrewSettings(pm_start_h=0)) is None
 
 
 def test_the_morning_leaves_the_bins_due_tonight_to_the_afternoon_round():
@@ -406,5 +413,6 @@ def test_the_morning_leaves_the_bins_due_tonight_to_the_afternoon_round():
     assert {v.bin_id for v in route.visits} == left
     assert min(route.visits, key=lambda v: v.at).bin_id == early
     # one route a day: every bin on the morning's routes
-    one = Dispatcher("forecast", bins, CrewSettings(learn_h=0, bins_per_crew=100, over_pct=100))
+    one = Dispatcher("forecast", bins, CrewSettings(learn_h=0, bins_per_crew=100, over_pct=100,
+                                                    pm_start_h=0))
     assert len(one.plan(views, MONDAY_4H, MONDAY_4H + DAY).visits) == len(bins)
