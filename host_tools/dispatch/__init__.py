@@ -114,24 +114,23 @@ def position(bin_id: str, area_km: float) -> tuple[float, float]:
     return (x - 0.5) * area_km, (y - 0.5) * area_km
 
 
-def route_start(t: float, cs: CrewSettings) -> float:
-    """The first route start at or after t."""
+def _next_at(t: float, hour: int) -> float:
+    """The first time at or after t that is `hour`:00 local time."""
     d = dt.datetime.fromtimestamp(t, LOCAL)
-    s = d.replace(hour=cs.route_start_h, minute=0, second=0, microsecond=0)
+    s = d.replace(hour=hour, minute=0, second=0, microsecond=0)
     if s.timestamp() < t:
         s += dt.timedelta(days=1)
     return s.timestamp()
+
+
+def route_start(t: float, cs: CrewSettings) -> float:
+    """The first route start at or after t."""
+    return _next_at(t, cs.route_start_h)
 
 
 def pm_start(t: float, cs: CrewSettings) -> float | None:
     """The first afternoon round start at or after t (None: no afternoon round)."""
-    if not cs.pm_start_h:
-        return None
-    d = dt.datetime.fromtimestamp(t, LOCAL)
-    s = d.replace(hour=cs.pm_start_h, minute=0, second=0, microsecond=0)
-    if s.timestamp() < t:
-        s += dt.timedelta(days=1)
-    return s.timestamp()
+    return _next_at(t, cs.pm_start_h) if cs.pm_start_h else None
 
 
 def parse_afternoon(text: str | None) -> dict:
@@ -408,21 +407,25 @@ class Dispatcher:
                         x.why = "again: emptied first thing, it would overflow before the " \
                                 "next route"
             if k == 1 and v:
-                # the whole trip as late as it still ends in the window
-                home = max(c[0] + self._drive_min(c[1], (0.0, 0.0))[1] * 60
-                           for c in crews if c[4])
-                shift = max(0.0, end - home)
-                for x in v:
-                    x.at += shift
-                for c in crews:
-                    c[0] += shift
-                    c[5] += shift
+                self._as_late_as_fits(v, crews, end)   # the whole trip
             back_km, trip_min = self._home(crews)
             visits += v
             left += rest
             km += trip_km + back_km
             minutes += trip_min
         return visits, left, km, minutes
+
+    def _as_late_as_fits(self, visits: list[Visit], crews: list[list], end: float,
+                         limits: list[float] | None = None) -> None:
+        """Moves a trip (its visits and the crews' clocks) as late as the crews are still
+        back at the depot by `end`, and by no more than any of `limits` (seconds)."""
+        home = max(c[0] + self._drive_min(c[1], (0.0, 0.0))[1] * 60 for c in crews if c[4])
+        shift = max(0.0, min([end - home] + (limits or [])))
+        for v in visits:
+            v.at += shift
+        for c in crews:
+            c[0] += shift
+            c[5] += shift
 
     def _again(self, visits: list[Visit]) -> list[str]:
         """The bins emptied on the first trip that would overflow again before the crews are
@@ -523,14 +526,8 @@ class Dispatcher:
         visits, left, km = self._trip([b for _, b, _ in chosen], crews, end)
         if visits:
             # the round as late as it still ends in time and reaches each bin before its due
-            home = max(c[0] + self._drive_min(c[1], (0.0, 0.0))[1] * 60 for c in crews
-                       if c[4])
-            shift = max(0.0, min([end - home] + [self.due[v.bin_id] - v.at for v in visits]))
-            for v in visits:
-                v.at += shift
-            for c in crews:
-                c[0] += shift
-                c[5] += shift
+            self._as_late_as_fits(visits, crews, end,
+                                  [self.due[v.bin_id] - v.at for v in visits])
         back_km, minutes = self._home(crews)
         for v in visits:
             v.why = why[v.bin_id]
