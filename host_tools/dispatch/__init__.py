@@ -245,10 +245,7 @@ class Dispatcher:
                 continue
             first = self.first_heard.setdefault(b, fv.fill_ts)
             strokes0 = self.first_strokes.setdefault(b, fv.strokes or 0)
-            # (a bin that only forecasts full is due then)
-            pct = cs.over_pct if fv.forecast_over is not None else FULL_PCT
-            over = eta_for(fv, pct)
-            what = "overflow" if pct >= 100 else f"pass {pct:g} %"   # for the visit's why
+            over, what = self._eta(fv, cs.over_pct)
             if start - first < cs.learn_h * 3600:
                 # its forecast is a straight line yet (it knows neither the bin's hours
                 # nor its strokes): taken at the threshold, or before that line overflows
@@ -273,7 +270,7 @@ class Dispatcher:
             last = self.last_visit.get(b)
             if last is not None and fv.fill_ts > last:
                 self.cycle[b] = over - last
-            margin = cs.margin_h * 3600 + cs.margin_share * max(0.0, over - start)
+            margin = self._margin(max(0.0, over - start))
             if over - margin <= back:
                 when = dt.datetime.fromtimestamp(over, LOCAL)
                 self.due[b] = over - margin
@@ -283,6 +280,27 @@ class Dispatcher:
         out += self._ahead_of_a_short_route(later, next_start)
         out.sort()
         return out
+
+    @staticmethod
+    def _eta(fv: BinView, pct: float) -> tuple[float | None, str]:
+        """When the bin passes pct by its own forecast (one that only forecasts full: when
+        it is full), and what it passes then, for a visit's why."""
+        if fv.forecast_over is None:
+            pct = FULL_PCT
+        return eta_for(fv, pct), "overflow" if pct >= 100 else f"pass {pct:g} %"
+
+    def _margin(self, lead_s: float) -> float:
+        """Seconds of margin on a forecast `lead_s` ahead."""
+        return self.cs.margin_h * 3600 + self.cs.margin_share * lead_s
+
+    @property
+    def afternoon(self) -> bool:
+        """Whether its crews make an afternoon round (only the forecast policy's do)."""
+        return self.policy == "forecast" and bool(self.cs.pm_start_h)
+
+    def afternoon_start(self, t: float) -> float | None:
+        """The first afternoon round start at or after t (None: no afternoon round)."""
+        return pm_start(t, self.cs) if self.afternoon else None
 
     def _ahead_of_a_short_route(self, later: list[tuple[float, float, str, str]],
                                 next_start: float) -> list[tuple[float, str, str]]:
@@ -315,7 +333,7 @@ class Dispatcher:
     def _room_pm(self) -> int:
         """About how many bins the afternoon round can empty (0: none), less a tenth."""
         cs = self.cs
-        if self.policy != "forecast" or not cs.pm_start_h:
+        if not self.afternoon:
             return 0
         per_crew = min(cs.truck_stops,
                        int((cs.pm_end_h - cs.pm_start_h) * 60 / self.min_per_stop))
@@ -438,7 +456,7 @@ class Dispatcher:
             cycle = self.cycle.get(v.bin_id)
             if cycle is None:
                 continue
-            margin = cs.margin_h * 3600 + cs.margin_share * cycle
+            margin = self._margin(cycle)
             if v.at + cycle - margin <= self.back:
                 out.append(v.bin_id)
         return out
@@ -465,13 +483,18 @@ class Dispatcher:
             if not left:
                 break
             dropped.append(keep.pop())      # the least urgent waits for the next route
-        for v in visits:
-            v.why = v.why or why[v.bin_id]
-            self.last_visit[v.bin_id] = max(v.at, self.last_visit.get(v.bin_id, v.at))
+        self._made(visits, why)
         if len(visits) >= 5:
             self.min_per_stop += 0.3 * (minutes / len(visits) - self.min_per_stop)
         return Route(start, visits, dropped, round(km, 3), round(minutes, 1))
 
+
+    def _made(self, visits: list[Visit], why: dict[str, str]) -> None:
+        """The visits a route makes: each gets its why (unless it has one) and is the
+        bin's last visit."""
+        for v in visits:
+            v.why = v.why or why[v.bin_id]
+            self.last_visit[v.bin_id] = max(v.at, self.last_visit.get(v.bin_id, v.at))
 
     def _for_the_afternoon(self, start: float) -> set[str]:
         """Of the bins chosen for the route starting at `start`, the ones left for today's
@@ -480,8 +503,8 @@ class Dispatcher:
         round looks at them again with the day's reports and empties them hours fuller
         than the morning's late trip would."""
         cs = self.cs
-        pm = pm_start(start, cs)
-        if self.policy != "forecast" or pm is None or pm - start > 86400 / 2:
+        pm = self.afternoon_start(start)
+        if pm is None or pm - start > 86400 / 2:
             return set()
         late = sorted(((d, b) for b, d in self.due.items() if d >= pm + cs.pm_late_h * 3600),
                       reverse=True)
@@ -508,16 +531,14 @@ class Dispatcher:
                 # emptied this morning and due again tonight: a bin that fills within a
                 # day; a visit now would find it half full, and its next cycle too
                 continue
-            pct = cs.pm_over_pct if fv.forecast_over is not None else FULL_PCT
-            over = eta_for(fv, pct)
+            over, what = self._eta(fv, cs.pm_over_pct)
             if over is None:
                 continue
-            margin = cs.margin_h * 3600 + cs.margin_share * max(0.0, over - start)
+            margin = self._margin(max(0.0, over - start))
             if over - margin > back:
                 continue
             self.due[b] = max(start, over - margin)
             when = dt.datetime.fromtimestamp(over, LOCAL)
-            what = "overflow" if pct >= 100 else f"pass {pct:g} %"
             chosen.append((over, b, f"would {what} {when:%a %H:%M}, before the next route "
                                     "(afternoon round)"))
         chosen.sort()
@@ -529,9 +550,7 @@ class Dispatcher:
             self._as_late_as_fits(visits, crews, end,
                                   [self.due[v.bin_id] - v.at for v in visits])
         back_km, minutes = self._home(crews)
-        for v in visits:
-            v.why = why[v.bin_id]
-            self.last_visit[v.bin_id] = max(v.at, self.last_visit.get(v.bin_id, v.at))
+        self._made(visits, why)
         return Route(start, visits, left, round(km + back_km, 3), round(minutes, 1), True)
 
 

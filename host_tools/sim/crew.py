@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import time
 
-from host_tools.dispatch import CrewSettings, Dispatcher, Route, pm_start, route_start, views_from
+from host_tools.dispatch import CrewSettings, Dispatcher, Route, route_start, views_from
 
 DRAIN_S = 10.0   # wall seconds to wait for the broker to deliver what went on the wire
 
@@ -24,10 +24,8 @@ class Crew:
 
     def next_ms(self, after_ms: int) -> int:
         t = after_ms / 1000 + 1
-        starts = [route_start(t, self.cs)]
-        if self.dispatcher.policy == "forecast":
-            starts.append(pm_start(t, self.cs) or starts[0])
-        return int(min(starts) * 1000)
+        starts = [route_start(t, self.cs), self.dispatcher.afternoon_start(t)]
+        return int(min(x for x in starts if x is not None) * 1000)
 
     def _drain(self) -> None:
         """Every report that went on the wire before the route has reached the observer."""
@@ -47,7 +45,7 @@ class Crew:
             new = self.subscriber.messages[self._seen:]
             self._seen = len(self.subscriber.messages)
         views_from(new, now, self.views)
-        if self.dispatcher.policy == "forecast" and pm_start(now, self.cs) == now:
+        if self.dispatcher.afternoon_start(now) == now:
             route = self.dispatcher.plan_pm(self.views, now)
         else:
             route = self.dispatcher.plan(self.views, now, route_start(now + 1, self.cs))

@@ -68,8 +68,7 @@ def figures(sim, subscriber) -> dict:
         "dispatch": crew.dispatcher.policy,
         "dispatch_threshold_pct": thr,
         "dispatch_collect_before_pct": crew.cs.over_pct,
-        "dispatch_afternoon": afternoon_text(crew.cs) if crew.dispatcher.policy == "forecast"
-        else "none",
+        "dispatch_afternoon": afternoon_text(crew.cs) if crew.dispatcher.afternoon else "none",
         "afternoon_collections": sum(len(r.visits) for r in routes if r.afternoon),
         "collections": n,
         "premature_collections_pct": pct(sum(f < thr for f in fills)),
