@@ -1,7 +1,8 @@
 # Solar compactor bin: firmware, simulator and field tools.
 #   make run    the simulated bin, live in the terminal
 #   make test   everything: lint, firmware on the MicroPython unix port, simulator, broker
-#   make bench  figures in build/bench.json
+#   make bench  figures in build/bench.json (firmware, simulator, fleet: minutes)
+#   make bench-dispatch  the crew policies side by side (over an hour)
 SHELL := /bin/bash
 PYTHON ?= python3
 VENV := .venv
@@ -11,7 +12,7 @@ UMQTT := firmware/lib/umqtt/simple.py
 SYSDEPS := $(VENV)/.sysdeps
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin
 
-.PHONY: setup run test lint bench sim deploy clean
+.PHONY: setup run test lint bench bench-dispatch sim deploy clean
 
 setup: $(STAMP) $(UMQTT) $(SYSDEPS)
 
@@ -30,7 +31,7 @@ $(SYSDEPS): $(STAMP)
 	@touch $@
 
 run: setup
-	$(PY) -m host_tools.sim --live --days 7 --speed 1200
+	$(PY) -m host_tools.sim --live --days 7 --speed 1200 --seed 1 --start 2026-06-01
 
 test: setup
 	$(PY) -m ruff check host_tools tests bench
@@ -42,10 +43,12 @@ lint: setup
 bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/fleet.py
+
+bench-dispatch: setup
 	$(PY) bench/dispatch.py
 
 sim: setup
-	$(PY) -m host_tools.sim --days 2 --seed 1 --json build/report.json
+	$(PY) -m host_tools.sim --days 2 --seed 1 --start 2026-06-01 --json build/report.json
 
 # make deploy PORT=/dev/ttyACM0 DEVICE=bin-0042 [BROKER=host:port] [ARGS="--set wake_s=600"]
 deploy: setup

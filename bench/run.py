@@ -27,12 +27,13 @@ if str(ROOT) not in sys.path:
 from host_tools.broker import Broker  # noqa: E402
 from host_tools.paths import BUILD, FIRMWARE, micropypath, micropython  # noqa: E402
 from host_tools.sim import engine  # noqa: E402
-from host_tools.sim.__main__ import _drain, start_epoch  # noqa: E402
+from host_tools.sim.__main__ import REQUIRE_START_ENV, _drain, start_epoch  # noqa: E402
 from host_tools.sim.engine import SimConfig, Simulation  # noqa: E402
 from host_tools.sim.network.proxy import Proxy  # noqa: E402
 from host_tools.sim.observe.subscriber import Subscriber  # noqa: E402
 from host_tools.sim.report import build  # noqa: E402
 
+os.environ[REQUIRE_START_ENV] = "1"   # every run names its start date: the same world any day
 OUT = BUILD / "bench.json"
 WORK = BUILD / "bench"
 MPY_DIR = WORK / "mpy"
@@ -125,8 +126,11 @@ def _wake_trial(heap: int | None, ref: dict | None, trials: list,
                 tag: str = "") -> tuple[bool, dict | str]:
     name = "default" if heap is None else str(heap)
     tls = tag.endswith("-tls")
-    report, console, aborted = simulate(WORK / f"heap{tag}-{name}", HEAP_DAYS, "faithful",
-                                        heap, TRIAL_WALL_S, tls=tls)
+    try:
+        report, console, aborted = simulate(WORK / f"heap{tag}-{name}", HEAP_DAYS, "faithful",
+                                            heap, TRIAL_WALL_S, tls=tls)
+    except Exception as e:   # a trial that breaks the run is a failed trial, not a crash
+        report, console, aborted = None, "", f"the run broke: {type(e).__name__}: {e}"
     why = ""
     if aborted:
         why = aborted

@@ -10,6 +10,11 @@ import pytest
 
 from host_tools.broker import Broker
 from host_tools.paths import FIRMWARE, micropython
+from host_tools.sim.__main__ import REQUIRE_START_ENV
+
+# Every simulator run of the suite, in this process and in the ones it starts, names its
+# start date: the simulator refuses one that does not (tests/host/test_any_day.py).
+os.environ[REQUIRE_START_ENV] = "1"
 
 TESTS = Path(__file__).resolve().parent
 DEVICE = TESTS / "device"
@@ -79,4 +84,5 @@ def run_sim(*args: str, timeout: float = 600, cwd: Path | None = None) -> dict:
 def sim_2days(tmp_path_factory):
     """The foundation's acceptance run: two simulated days of one bin, seed 1."""
     work = tmp_path_factory.mktemp("sim2d")
-    return run_sim("--days", "2", "--seed", "1", "--workdir", str(work)), work
+    return run_sim("--days", "2", "--seed", "1", "--start", "2026-12-02",
+                   "--workdir", str(work)), work

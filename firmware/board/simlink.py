@@ -181,9 +181,27 @@ class Conn:
 
     def _settle(self):
         """The look-ahead ends: how many rows were read travels in front of the next request."""
-        json.dump(["~ahead", self.clock.now_ms if self.clock else 0, self._used], self._posted)
-        self._posted.write(b"\n")
+        self._put(["~ahead", self.clock.now_ms if self.clock else 0, self._used])
         self._rows = None
+
+    def _put(self, req, raw=None):
+        """One request line into the buffer of posted requests, whole or not at all: a
+        MemoryError inside json.dump must not leave half a line in front of the next
+        request (the buffer's end is its position: _call sends up to there). raw: the
+        RTC memory's hex bytes, which are JSON as they are (no json scan of ~2 kB)."""
+        p = self._posted
+        n = p.tell()
+        try:
+            if raw is None:
+                json.dump(req, p)
+            else:
+                p.write(b'["~rtc_set", %d, "' % req[1])
+                p.write(raw)
+                p.write(b'"]')
+            p.write(b"\n")
+        except BaseException:
+            p.seek(n)
+            raise
 
     def post(self, op, *args):
         """Send op with the next request; False when it must go now (by hand at the REPL,
@@ -197,16 +215,12 @@ class Conn:
         if self._rows is not None:
             self._settle()
         self._other = True
-        p = self._posted
-        if op == "rtc_set":     # hex bytes are JSON as they are: no json scan of ~2 kB
-            p.write(b'["~rtc_set", %d, "' % now)
-            p.write(args[0])
-            p.write(b'"]\n')
+        if op == "rtc_set":
+            self._put((op, now), args[0])
         else:
             req = ["~" + op, now]
             req.extend(args)
-            json.dump(req, p)
-            p.write(b"\n")
+            self._put(req)
         self._snap_ms = -1      # it may change the world: the sample is void
         return True
 
@@ -250,11 +264,12 @@ class Conn:
             now = int(self.isr_ms)
         req = [op, now]
         req.extend(args)
+        self._put(req)
         p = self._posted
-        json.dump(req, p)
-        p.write(b"\n")
+        end = p.tell()
         self._posted = io.BytesIO()
-        self._s.write(p.getvalue())  # one write: no Nagle/delayed-ACK stall
+        # one write (no Nagle/delayed-ACK stall), up to the end of the last whole line
+        self._s.write(memoryview(p.getvalue())[:end])
         # one reply per request; recv in blocks (a stream readline costs a syscall per byte)
         buf = self._s.recv(512)
         while not buf.endswith(b"\n"):

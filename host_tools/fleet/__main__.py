@@ -20,16 +20,17 @@ from pathlib import Path
 from host_tools.dispatch import COLLECT_BEFORE_PCT, CrewSettings, afternoon_text
 from host_tools.fleet.shards import default_shards, run_sharded
 from host_tools.sim.__main__ import parse_args as sim_args
-from host_tools.sim.__main__ import run
+from host_tools.sim.__main__ import run, start_epoch
 
 
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m host_tools.fleet",
                                 description=__doc__.split("\n")[0])
-    p.add_argument("--bins", type=int, default=100)
-    p.add_argument("--days", type=float, default=1.0)
-    p.add_argument("--seed", type=int, default=1)
-    p.add_argument("--start", default=None, help="YYYY-MM-DD (default: today)")
+    p.add_argument("--bins", type=int, default=100, help="number of bins (default 100)")
+    p.add_argument("--days", type=float, default=1.0, help="simulated days (default 1)")
+    p.add_argument("--seed", type=int, default=1, help="world seed (default 1)")
+    p.add_argument("--start", default=None,
+                   help="start date YYYY-MM-DD, 00:00 site time (default: today)")
     p.add_argument("--broker", default=None, help="HOST:PORT (default: start one)")
     p.add_argument("--json", dest="json_path", default=None, help="write the report here")
     p.add_argument("--workdir", default=None, help="flash folders (default build/fleet)")
@@ -48,6 +49,10 @@ def main(argv=None) -> int:
                    help="simulator processes, each with its share of the bins (default: one "
                         "per core, at least 100 bins each; one with --dispatch)")
     args = p.parse_args(argv)
+    try:
+        start_epoch(args.start)
+    except ValueError as e:
+        p.error(str(e) if args.start is None else f"--start {args.start}: {e}")
     shards = args.shards if args.shards is not None else \
         (1 if args.dispatch else default_shards(args.bins))
     if shards < 1:

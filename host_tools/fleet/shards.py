@@ -24,6 +24,9 @@ from pathlib import Path
 
 from host_tools.broker import Broker, die_with_parent
 from host_tools.paths import ROOT
+from host_tools.sim.figures import Mean, Rms, Total, add, finish, load
+
+FIGURES = (Total, Mean, Rms)
 
 MIN_BINS_PER_SHARD = 100   # below this, one process keeps up with its bins
 
@@ -42,68 +45,66 @@ def split(bins: int, shards: int) -> list[tuple[int, int]]:
     return [s for s in out if s[1]]
 
 
-# how the shards' reports add up: sums unless named here
+# how the shards' reports add up: figures (figures.py) by their parts, counts by sums,
+# unless named here
 _SAME = {"days", "seed", "mode"}
 _MIN = {"battery_soc_min_pct", "battery_soc_end_pct", "full_alert_lead_h_min"}
 _MAX = {"wall_s", "fill_abs_error_max_pct", "jam_hits_max", "motor_temp_max_c"}
-_MEAN = {   # key: the count it is a mean over (None: per bin)
-    "fill_abs_error_mean_pct": "telemetry_received",
-    "fill_rmse_pct": "fill_rmse_reports",
-    "fill_rmse_naive_pct": "fill_rmse_reports",
-    "energy_wh_per_day": None,
-    "solar_wh_per_day": None,
-    "solar_potential_wh_per_day": None,
-}
-_RMS = {"fill_rmse_pct", "fill_rmse_naive_pct"}
 
 
-def _mean(key: str, parts: list[dict]):
-    weight_key = _MEAN[key]
-    pairs = [(p[key], p.get(weight_key, 0) if weight_key else p["bins"]) for p in parts
-             if p.get(key) is not None]
-    total = sum(w for _, w in pairs)
-    if not pairs or not total:
-        return None
-    if isinstance(pairs[0][0], dict):
-        keys = sorted({k for v, _ in pairs for k in v})
-        return {k: round(sum(v.get(k, 0) * w for v, w in pairs) / total, 2) for k in keys}
-    if key in _RMS:
-        return round((sum(v * v * w for v, w in pairs) / total) ** 0.5, 2)
-    return round(sum(v * w for v, w in pairs) / total, 2)
+def _add(key: str, vals: list):
+    """One key's value over the shards (every value given: not None)."""
+    first = vals[0]
+    if isinstance(first, FIGURES):
+        out = first
+        for v in vals[1:]:
+            out = add(out, v)
+        return out
+    if key in _MIN:
+        return min(vals)
+    if key in _MAX:
+        return max(vals)
+    if isinstance(first, (bool, str)):
+        return first
+    if isinstance(first, int):
+        return sum(vals)
+    if isinstance(first, float):
+        # a total or mean rounded by each shard cannot be added to the last digit
+        raise ValueError(f"report key {key!r}: a float with no rule to add it up; make it "
+                         "a figures.Total/Mean/Rms (or name it in _SAME/_MIN/_MAX)")
+    if isinstance(first, dict):
+        keys = sorted({k for v in vals for k in v}, key=str)
+        return {k: _add(f"{key}.{k}", [v[k] for v in vals if v.get(k) is not None])
+                for k in keys}
+    if isinstance(first, list):
+        seen: dict[str, object] = {}
+        for v in vals:
+            for x in v:
+                seen.setdefault(json.dumps(x, sort_keys=True), x)
+        return [seen[k] for k in sorted(seen)] if not any(
+            isinstance(x, dict) for x in seen.values()) else list(seen.values())
+    return first
+
+
+def merge_parts(parts: list[dict]) -> dict:
+    """One fleet report, with its figures still as parts, from its shards' (figures.load
+    of each shard's --parts-json): the keys of a one-process report."""
+    out: dict = {}
+    for key in parts[0]:
+        if key == "series":
+            continue                 # per-bin time series: only small runs carry them
+        vals = [p.get(key) for p in parts if p.get(key) is not None]
+        if key in _SAME or not vals:
+            out[key] = parts[0][key]
+        else:
+            out[key] = _add(key, vals)
+    out["shards"] = len(parts)
+    return out
 
 
 def merge(parts: list[dict]) -> dict:
-    """One fleet report from its shards' reports (the keys of a one-process report)."""
-    out: dict = {}
-    for key in parts[0]:
-        vals = [p.get(key) for p in parts if p.get(key) is not None]
-        if key == "series":
-            continue                 # per-bin time series: only small runs carry them
-        if key in _SAME or not vals:
-            out[key] = parts[0][key]
-        elif key in _MEAN:
-            out[key] = _mean(key, parts)
-        elif key in _MIN:
-            out[key] = min(vals)
-        elif key in _MAX:
-            out[key] = max(vals)
-        elif isinstance(vals[0], bool) or isinstance(vals[0], str):
-            out[key] = vals[0]
-        elif isinstance(vals[0], (int, float)):
-            total = sum(vals)
-            out[key] = round(total, 2) if isinstance(total, float) else total
-        elif isinstance(vals[0], dict):
-            merged: dict = {}
-            for v in vals:
-                for k, n in v.items():
-                    merged[k] = merged.get(k, 0) + n
-            out[key] = merged
-        elif isinstance(vals[0], list):
-            out[key] = sorted({x for v in vals for x in v}, key=str)
-        else:
-            out[key] = vals[0]
-    out["shards"] = len(parts)
-    return out
+    """The fleet's report from its shards' parts, every figure rounded once, at the end."""
+    return finish(merge_parts(parts))
 
 
 def _relay(stream, label: str) -> None:
@@ -129,10 +130,11 @@ def run_sharded(sim_argv: list[str], bins: int, shards: int,
         with tempfile.TemporaryDirectory(prefix="fleet-shards-") as tmp:
             relays, outs = [], []
             for i, (first, n) in enumerate(split(bins, shards)):
-                out = Path(tmp) / f"shard-{i}.json"
+                out = Path(tmp) / f"shard-{i}.parts.json"
                 outs.append(out)
                 cmd = [sys.executable, "-m", "host_tools.sim", *sim_argv, "--bins", str(n),
-                       "--first-bin", str(first), "--broker", broker, "--json", str(out)]
+                       "--first-bin", str(first), "--broker", broker,
+                       "--parts-json", str(out)]
                 p = subprocess.Popen(cmd, cwd=ROOT, stdin=subprocess.DEVNULL,
                                      stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
                                      text=True, preexec_fn=die_with_parent)
@@ -147,7 +149,7 @@ def run_sharded(sim_argv: list[str], bins: int, shards: int,
             failed = [i + 1 for i, c in enumerate(codes) if c != 0 or not outs[i].exists()]
             if failed:
                 raise RuntimeError(f"fleet: shard(s) {failed} failed (exit codes {codes})")
-            return merge([json.loads(o.read_text()) for o in outs])
+            return merge([load(json.loads(o.read_text())) for o in outs])
     except KeyboardInterrupt:
         # the terminal's Ctrl-C reached the shards too: let them stop their bins
         deadline = time.monotonic() + 30

@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import signal
 import sys
 import threading
@@ -17,10 +18,11 @@ from pathlib import Path
 from host_tools.broker import Broker
 from host_tools.dispatch import COLLECT_BEFORE_PCT, CrewSettings, afternoon_text, parse_afternoon
 from host_tools.sim.engine import SimConfig, Simulation
+from host_tools.sim.figures import dump, finish
 from host_tools.sim.harness import drain as _drain
 from host_tools.sim.network.proxy import Proxy
 from host_tools.sim.observe.subscriber import Subscriber
-from host_tools.sim.report import build
+from host_tools.sim.report import build_raw
 
 
 def parse_args(argv=None):
@@ -83,9 +85,17 @@ def parse_args(argv=None):
                         "the world it has in the whole fleet; the observer counts only "
                         "these bins' messages)")
     p.add_argument("--json", dest="json_path", default=None, help="write the report here")
+    p.add_argument("--parts-json", dest="parts_path", default=None, metavar="FILE",
+                   help="also write the report with its totals and means as sums and counts "
+                        "(host_tools/sim/figures.py): what the shards of a fleet add up")
     p.add_argument("--live", action="store_true", help="show the live bin view")
     p.add_argument("--workdir", default=None, help="per-bin flash folders (default build/sim)")
     args = p.parse_args(argv)
+    if args.start is not None:
+        try:
+            dt.date.fromisoformat(args.start)
+        except ValueError as e:
+            p.error(f"--start {args.start}: {e}")
     if not 50.0 <= args.collect_before <= 100.0:
         p.error(f"--collect-before {args.collect_before:g}: a fill from 50 to 100 % "
                 "(the bins forecast up to the rim, 100)")
@@ -96,9 +106,28 @@ def parse_args(argv=None):
     return args
 
 
+# Set (to anything but "0") by the test suite and the benchmarks: a run must then name its
+# start date, so that a verdict does not depend on the day it is given.
+REQUIRE_START_ENV = "BIN_SIM_REQUIRE_START"
+
+
+class StartDateRequired(ValueError):
+    pass
+
+
 def start_epoch(date: str | None) -> float:
+    """00:00 site time (UTC+9) of date YYYY-MM-DD; no date: today, unless the environment
+    asks every run to name its date (REQUIRE_START_ENV)."""
     kst = dt.timezone(dt.timedelta(hours=9))
-    d = dt.date.fromisoformat(date) if date else dt.datetime.now(kst).date()
+    if date:
+        d = dt.date.fromisoformat(date)
+    elif os.environ.get(REQUIRE_START_ENV, "0") not in ("", "0"):
+        raise StartDateRequired(
+            f"no start date: with {REQUIRE_START_ENV} set (tests, benchmarks) every run "
+            "names its start date (--start YYYY-MM-DD), so that its verdict is the same "
+            "on any day")
+    else:
+        d = dt.datetime.now(kst).date()
     return dt.datetime(d.year, d.month, d.day, tzinfo=kst).timestamp()
 
 
@@ -205,7 +234,11 @@ def run(args) -> dict:
         sim.run(on_progress, progress_every_s=0.25 if args.live else 0.5)
         wall = time.monotonic() - t0
         _drain(proxy, subscriber)
-        report = build(sim, subscriber, proxy, wall)
+        raw = build_raw(sim, subscriber, proxy, wall)
+        if getattr(args, "parts_path", None):
+            Path(args.parts_path).parent.mkdir(parents=True, exist_ok=True)
+            Path(args.parts_path).write_text(json.dumps(dump(raw)) + "\n")
+        report = finish(raw)
         if args.bins <= SERIES_MAX_BINS:
             from host_tools.sim.series import build_series
 
@@ -239,6 +272,9 @@ def main(argv=None) -> int:
         signal.signal(signal.SIGINT, _interrupt_once)
     try:
         report = run(args)
+    except StartDateRequired as e:
+        print(f"python -m host_tools.sim: error: {e}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         lead = "" if args.live else "\n"
         print(f"{lead}sim: interrupted; bins, broker and proxy stopped", file=sys.stderr)

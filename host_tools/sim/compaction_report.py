@@ -4,6 +4,8 @@ what the broker delivered."""
 
 from __future__ import annotations
 
+from host_tools.sim.figures import Total
+
 
 def figures(sim, subscriber) -> dict:
     bins = list(sim.bins.values())
@@ -24,7 +26,7 @@ def figures(sim, subscriber) -> dict:
         "jam_fault_events_received": faults,
         "collections_uncompacted_baseline": sum(b.vbin.world.waste.uncompacted_fulls
                                                 for b in bins),
-        "litres_deposited": round(sum(b.vbin.world.waste.loose_total_l for b in bins), 1),
+        "litres_deposited": Total(sum(b.vbin.world.waste.loose_total_l for b in bins), nd=1),
         "motor_temp_max_c": round(max(b.vbin.world.ram.temp_max_c for b in bins), 1)
         if any(b.vbin.world.ram.temp_c is not None for b in bins) else None,
         "door_lock_engagements": sum(b.vbin.world.door.engagements for b in bins),

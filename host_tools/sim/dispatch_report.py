@@ -5,9 +5,9 @@ forecasts as the broker delivered them against the world's true crossings."""
 from __future__ import annotations
 
 import bisect
-from statistics import mean
 
 from host_tools.dispatch import afternoon_text
+from host_tools.sim.figures import Mean, Total
 
 EMPTY_PCT = 10.0
 LEAD_H = (42.0, 54.0)   # "48 h ahead" forecasts
@@ -58,8 +58,8 @@ def figures(sim, subscriber) -> dict:
     n = len(fills)
     thr = crew.cs.threshold_pct
 
-    def pct(k: int) -> float | None:
-        return round(100 * k / n, 1) if n else None
+    def pct(k: int) -> Mean:
+        return Mean(k, n, nd=1, scale=100)
 
     errs = forecast_errors_h(sim, subscriber)
     claimed = forecast_errors_h(sim, subscriber, by="claim")
@@ -73,15 +73,15 @@ def figures(sim, subscriber) -> dict:
         "collections": n,
         "premature_collections_pct": pct(sum(f < thr for f in fills)),
         "empty_collections_pct": pct(sum(f < EMPTY_PCT for f in fills)),
-        "mean_fill_at_collection_pct": round(mean(fills), 1) if fills else None,
+        "mean_fill_at_collection_pct": Mean(sum(fills), n, nd=1),
         "overflow_collections_pct": pct(sum(f > 100.0 for f in fills)),
-        "truck_km": round(sum(r.km for r in routes), 1),
-        "crew_minutes": round(sum(r.crew_minutes for r in routes), 1),
+        "truck_km": Total(sum(r.km for r in routes), nd=1),
+        "crew_minutes": Total(sum(r.crew_minutes for r in routes), nd=1),
         "dispatch_deferred": sum(len(r.deferred) for r in routes),
-        "forecast_mae_h": round(mean(abs(e) for e in errs), 2) if errs else None,
-        "forecast_bias_h": round(mean(errs), 2) if errs else None,   # + late, - early
+        "forecast_mae_h": Mean(sum(abs(e) for e in errs), len(errs)),
+        "forecast_bias_h": Mean(sum(errs), len(errs)),   # + late, - early
         "forecast_pairs": len(errs),
-        "forecast_mae_claim48_h": round(mean(abs(e) for e in claimed), 2) if claimed else None,
+        "forecast_mae_claim48_h": Mean(sum(abs(e) for e in claimed), len(claimed)),
         "forecast_pairs_claim48": len(claimed),
         "dispatch_fills_pct": [round(f, 1) for f in fills],
     }

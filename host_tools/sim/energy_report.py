@@ -4,6 +4,8 @@ motor current); level changes and alerts only from what the broker delivered."""
 
 from __future__ import annotations
 
+from host_tools.sim.figures import Mean, Total
+
 FULL_TRUE_PCT = 90.0     # a true fill this high must have raised a full alert...
 FULL_CLEAR_PCT = 70.0    # ...in the stretch above this, or since the crew last emptied it
 ALERT_GRACE_S = 3600     # (the firmware latches the alert until the fill falls well below)
@@ -82,13 +84,14 @@ def figures(sim, subscriber) -> dict:
     brownout_reports = sum(1 for _, d in _events(subscriber, "reset")
                            if d.get("cause") == "brownout")
     return {
-        "energy_wh_per_day": {k: round(v / n / days, 2) for k, v in used.items()},
-        "solar_wh_per_day": round(solar / n / days, 2),
-        "solar_potential_wh_per_day": round(potential / n / days, 2),
+        # per bin and day: the parts are the watt-hours and the bin-days
+        "energy_wh_per_day": {k: Mean(v, n * days) for k, v in used.items()},
+        "solar_wh_per_day": Mean(solar, n * days),
+        "solar_potential_wh_per_day": Mean(potential, n * days),
         "brownouts": sum(b.vbin.world.power.brownouts for b in bins),
         "brownouts_reported": brownout_reports,
         "battery_soc_end_pct": round(min(b.vbin.world.power.soc for b in bins) * 100, 1),
-        "battery_empty_hours": round(empty_s / 3600, 2),
+        "battery_empty_hours": Total(empty_s, scale=1 / 3600),
         "energy_level_changes": len(levels),
         "energy_levels_seen": sorted({d.get("level") for _, d in levels if d.get("level")}),
         "full_episodes_saving": episodes,

@@ -13,6 +13,7 @@ import shutil
 import signal
 import socket
 import subprocess
+import sys
 import tempfile
 import threading
 import time
@@ -53,7 +54,8 @@ class SimConfig:
     bins: int = 1
     days: float = 2.0
     seed: int = 1
-    start_s: float = 0.0
+    start_s: float | None = None      # epoch seconds of the first moment: every run names
+                                       # its start (the world differs day by day)
     mode: str = "fast"                 # fast | faithful
     speed: float | None = None         # virtual seconds per wall second (None: flat out)
     workdir: Path = field(default_factory=lambda: ROOT / "build" / "sim")
@@ -105,6 +107,9 @@ class BinState:
 
 class Simulation:
     def __init__(self, cfg: SimConfig, net_addr: tuple[str, int], broker_port: int):
+        if cfg.start_s is None:
+            raise ValueError("SimConfig.start_s is not set: a simulation names its start "
+                             "(host_tools.sim.__main__.start_epoch('YYYY-MM-DD'))")
         self.cfg = cfg
         self.net_addr = net_addr
         self.broker_port = broker_port
@@ -262,7 +267,31 @@ class Simulation:
                 return
             line = bytes(conn.buf[:i])
             del conn.buf[:i + 1]
-            self._request(conn, json.loads(line))
+            try:
+                req = json.loads(line)
+                if not (isinstance(req, list) and req and isinstance(req[0], str)):
+                    raise ValueError("not a request")
+            except ValueError as e:
+                self._garbled(conn, line, e)
+                return
+            self._request(conn, req)
+
+    def _garbled(self, conn: _Conn, line: bytes, why: Exception) -> None:
+        """A line that is no request: the board's link is broken (its interpreter died
+        half-way through a line). Its process is stopped and counted as a crash, as a
+        watchdog would reset a board that stopped making sense; the simulation goes on."""
+        b = conn.bin
+        name = b.vbin.bin_id if b else "a board"
+        sys.stderr.write(f"sim: {name} sent a garbled request ({why}: {line[:80]!r}); "
+                         "its board is reset\n")
+        b_log = b.flash / "console.log" if b else None
+        if b_log is not None:
+            with open(b_log, "a") as f:
+                f.write(f"\nsim: garbled request from the board ({why}): {line[:200]!r}\n")
+        if b is not None and b.conn is conn:
+            self._kill(b)
+        else:
+            self._drop(conn)
 
     def _request(self, conn: _Conn, req: list) -> None:
         op = req[0]

@@ -5,13 +5,13 @@ and the broker subscriber (what was delivered)."""
 from __future__ import annotations
 
 import bisect
-from statistics import mean
 
 from host_tools.sim.compaction_report import figures as compaction_figures
 from host_tools.sim.delivery import figures as delivery_figures
 from host_tools.sim.dispatch_report import figures as dispatch_figures
 from host_tools.sim.energy_report import figures as energy_figures
 from host_tools.sim.faults import figures as fault_figures
+from host_tools.sim.figures import Mean, Total, finish
 from host_tools.sim.network_report import figures as network_figures
 from host_tools.sim.ota_report import figures as ota_figures
 from host_tools.sim.sensing_report import figures as sensing_figures
@@ -49,6 +49,12 @@ def fill_errors(sim, subscriber) -> list[float]:
 
 
 def build(sim, subscriber, proxy, wall_s: float) -> dict:
+    """The report as it is written (figures rounded)."""
+    return finish(build_raw(sim, subscriber, proxy, wall_s))
+
+
+def build_raw(sim, subscriber, proxy, wall_s: float) -> dict:
+    """The report with its totals and means as parts (figures.py): what shards add up."""
     cfg = sim.cfg
     bins = list(sim.bins.values())
     with proxy.lock:
@@ -74,15 +80,15 @@ def build(sim, subscriber, proxy, wall_s: float) -> dict:
         "telemetry_published": published,
         "telemetry_received": subscriber.count("telemetry"),
         "events_received": subscriber.count("event"),
-        "fill_abs_error_mean_pct": round(mean(errs), 2) if errs else None,
+        "fill_abs_error_mean_pct": Mean(sum(errs), len(errs)),
         "fill_abs_error_max_pct": round(max(errs), 2) if errs else None,
         "firmware_errors": sim.firmware_errors(),
         "watchdog_resets": sum(b.vbin.counters.watchdog_resets for b in bins),
         "compactions": sum(b.vbin.world.ram.strokes for b in bins),
         "collections_true": sum(len(b.vbin.world.collections) for b in bins),
-        "overflow_hours": round(sum(b.vbin.world.overflow_s for b in bins) / 3600, 2),
-        "motor_on_with_door_open_ms": round(door_on, 1),
-        "motor_both_directions_ms": round(both, 1),
+        "overflow_hours": Total(sum(b.vbin.world.overflow_s for b in bins), scale=1 / 3600),
+        "motor_on_with_door_open_ms": Total(door_on, nd=1),
+        "motor_both_directions_ms": Total(both, nd=1),
         "bytes_up": bytes_up,
         "bytes_down": bytes_down,
         "battery_soc_min_pct": round(min(b.vbin.world.power.soc_min for b in bins) * 100, 1),

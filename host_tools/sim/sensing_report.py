@@ -5,13 +5,14 @@ emulator's raw frames; the bins' claims come only from what the broker delivered
 from __future__ import annotations
 
 import bisect
-import math
+
+from host_tools.sim.figures import Rms
 
 FIRE_GRACE_S = 3 * 3600      # a fire alert this long after a fire's end still belongs to it
 
 
-def _rmse(errs: list[float]) -> float | None:
-    return round(math.sqrt(sum(e * e for e in errs) / len(errs)), 2) if errs else None
+def _rmse(errs: list[float]) -> Rms:
+    return Rms(sum(e * e for e in errs), len(errs))
 
 
 def _pct(mm: float, empty_mm: int, depth_mm: int) -> float:

@@ -85,7 +85,7 @@ def _read(fd: int, timeout: float) -> bytes | None:
 def test_live_view_draws_and_ctrl_c_stops_everything(tmp_path):
     workdir = tmp_path / "work"
     cmd = [sys.executable, "-m", "host_tools.sim", "--live", "--days", "2", "--speed", "3000",
-           "--workdir", str(workdir)]
+           "--seed", "1", "--start", "2026-12-02", "--workdir", str(workdir)]
     env = {k: v for k, v in os.environ.items() if k not in ("COLUMNS", "LINES")}
     env["TERM"] = "xterm-256color"
 

@@ -55,7 +55,8 @@ def _alive(pid: int) -> bool:
 def test_sigkill_leaves_nothing_running(tmp_path):
     work = tmp_path / "flash"
     sim = subprocess.Popen([sys.executable, "-m", "host_tools.sim", "--days", "30", "--bins",
-                            "3", "--workdir", str(work)], cwd=ROOT, stdout=subprocess.DEVNULL,
+                            "3", "--seed", "1", "--start", "2026-12-02", "--workdir",
+                            str(work)], cwd=ROOT, stdout=subprocess.DEVNULL,
                            stderr=subprocess.DEVNULL)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline and len(_procs_in(work)) < 3:

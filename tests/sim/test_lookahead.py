@@ -127,7 +127,7 @@ def test_snapshot_goes_back_in_place():
 @pytest.mark.parametrize("scenario, external, on", [
     ("default", False, True), ("faults", False, False), ("default", True, False)])
 def test_off_by_hand_and_with_faults(tmp_path, scenario, external, on):
-    cfg = SimConfig(workdir=tmp_path, external=external,
+    cfg = SimConfig(workdir=tmp_path, external=external, start_s=START_S,
                     settings=WorldSettings(scenario=scenario))
     sim = Simulation(cfg, ("127.0.0.1", 9), 1883)
     try:
