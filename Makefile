@@ -12,7 +12,7 @@ UMQTT := firmware/lib/umqtt/simple.py
 SYSDEPS := $(VENV)/.sysdeps
 export PATH := $(CURDIR)/$(VENV)/bin:$(PATH):/usr/sbin
 
-.PHONY: setup run test lint bench bench-dispatch sim deploy clean
+.PHONY: setup run test lint bench bench-dispatch sim vdev deploy clean
 
 setup: $(STAMP) $(UMQTT) $(SYSDEPS)
 
@@ -58,3 +58,7 @@ deploy: setup
 
 clean:
 	rm -rf build .pytest_cache .ruff_cache
+
+# a virtual bin on a pty with the simulated world behind it, for the technician's recipes
+vdev: setup
+	$(PY) -m host_tools.sim --vdev --seed 1 --start 2026-12-02

@@ -16,6 +16,17 @@ def attach(board):
     """Use this board (main.py passes the one the app ran with)."""
     global _board
     _board = board
+    _logring.clock = board.clock     # technician actions go in the log, with their time
+
+
+def _note(msg):
+    """A technician action, into the log in flash (log() shows it)."""
+    if _logring.clock is None:
+        try:
+            _b()
+        except Exception:  # noqa: BLE001 - the line goes in without its time then
+            pass
+    _logring.append("technician: " + msg)
 
 
 def _b():
@@ -55,12 +66,29 @@ def _when(ts, now):
         rel = "%d min ago" % (ago // 60)
     else:
         rel = "%.1f h ago" % (ago / 3600)
-    return "%02d:%02d UTC (%s)" % (t[3], t[4], rel)
+    return "%02d:%02d (%s)" % (t[3], t[4], rel)
+
+
+def _offset_min():
+    try:
+        return int(_config.load()["utc_offset_min"])
+    except Exception:  # noqa: BLE001 - a broken config shows UTC, never fails a helper
+        return 0
+
+
+def _zone():
+    """The site's time zone as the helpers print times: config utc_offset_min."""
+    m = _offset_min()
+    if not m:
+        return "UTC"
+    return "UTC%s%02d:%02d" % ("+" if m > 0 else "-", abs(m) // 60, abs(m) % 60)
 
 
 def _tm(ts):
+    """ts (Unix seconds) as local time of the site (config utc_offset_min)."""
     import time
 
+    ts += _offset_min() * 60
     epoch2000 = time.gmtime(0)[0] == 2000
     return time.gmtime(ts - 946684800 if epoch2000 else ts)
 
@@ -83,8 +111,8 @@ def status():
     r = sense.read(b, cfg)
     now = r.ts
     t = _tm(now)
-    print("%-12s firmware %-8s board %-6s %04d-%02d-%02d %02d:%02d UTC" % (
-        ident["id"], app.VERSION, b.name, t[0], t[1], t[2], t[3], t[4]))
+    print("%-12s firmware %-8s board %-6s %04d-%02d-%02d %02d:%02d %s" % (
+        ident["id"], app.VERSION, b.name, t[0], t[1], t[2], t[3], t[4], _zone()))
     print("fill       %s  distance %s, %d of %d pings agree, quality %d" % (
         _fmt(r.fill, "%5.1f %%", "no reading"), _fmt(r.distance_mm, "%d mm"),
         r.pings_ok, r.pings, r.quality()))
@@ -130,7 +158,8 @@ def sensors(n=5):
 
 @_friendly
 def calibrate_empty(confirm=None):
-    """Learn the empty-bin distance: run it on an empty bin with the door shut."""
+    """Learn the empty-bin distance: run it on an empty bin with the door shut.
+    calibrate_empty() measures; calibrate_empty('yes') measures and saves."""
     import sense
 
     b = _b()
@@ -146,8 +175,9 @@ def calibrate_empty(confirm=None):
     mm = int(r.distance_mm)
     print("Measured %d mm to the floor (was %d mm)." % (mm, cfg["empty_mm"]))
     if confirm is None:
-        confirm = input("Save it as the empty distance? type yes: ")
-    if confirm.strip().lower() != "yes":
+        print("Not saved. To save it as the empty distance: calibrate_empty('yes')")
+        return
+    if str(confirm).strip().lower() != "yes":
         print("Not saved.")
         return
     try:
@@ -156,12 +186,13 @@ def calibrate_empty(confirm=None):
         print("Not saved: %s" % e)
         return
     _config.save(new)
+    _note("calibrate_empty: empty_mm %d -> %d" % (cfg["empty_mm"], mm))
     print("Saved: empty_mm = %d." % mm)
 
 
 @_friendly
 def motor_test(confirm=None):
-    """One compaction stroke with every interlock on. Asks first."""
+    """One compaction stroke with every interlock on: motor_test('yes') runs it."""
     import compaction
 
     import safemode
@@ -185,12 +216,40 @@ def motor_test(confirm=None):
               "then reset it remotely (reset_fault).")
         return
     if confirm is None:
-        confirm = input("The ram will move. Keep clear. Type yes to run one stroke: ")
-    if confirm.strip().lower() != "yes":
+        print("The ram will move: keep clear, then run one stroke with motor_test('yes').")
+        return
+    if str(confirm).strip().lower() != "yes":
         print("Cancelled.")
         return
-    print("Stroke: %s" % compaction.motor_test(b, cfg, st, confirm="RUN MOTOR"))
+    res = compaction.motor_test(b, cfg, st, confirm="RUN MOTOR")
     _state.save(b.rtc, st)
+    _note("motor test: " + res)
+    print("Stroke: %s" % res)
+
+
+_CEREG = ("not registered, not searching", "registered (home network)",
+          "searching for a network", "registration DENIED", "unknown", "registered (roaming)")
+
+
+def _meaning(line):
+    """What a +CSQ / +CEREG reply says, for a technician."""
+    from drivers.modem import csq_dbm
+
+    try:
+        if line.startswith("+CSQ:"):
+            rssi = int(line[5:].split(",")[0])
+            dbm = csq_dbm(rssi)
+            if dbm is None:
+                return "no signal"
+            return "signal %d dBm (%s)" % (dbm, "good" if dbm >= -85 else
+                                          "fair" if dbm >= -100 else "weak")
+        if line.startswith("+CEREG:"):
+            f = line[7:].split(",")
+            stat = int(f[1] if len(f) > 1 and f[1].strip()[:1] != '"' else f[0])
+            return _CEREG[stat] if 0 <= stat < len(_CEREG) else None
+    except (ValueError, IndexError):
+        return None
+    return None
 
 
 @_friendly
@@ -205,10 +264,13 @@ def modem(cmd=None, timeout_ms=2000):
         end = ("OK", "ERROR", "(no reply within %d ms)" % timeout_ms, "CONNECT")[res]
         try:
             text = " | ".join(x.decode() for x in lines)
+            means = [w for w in (_meaning(x.decode().strip()) for x in lines) if w]
         except UnicodeError:
-            text = repr(lines)
+            text, means = repr(lines), []
         text = (text + " | " + end) if text and res != 1 else (text or end)
         print("%-12s %s" % (c, text.replace("\n", " | ")))
+        for w in means:
+            print("%-12s = %s" % ("", w))
 
 
 @_friendly
@@ -217,6 +279,8 @@ def log(n=20):
     lines = _logring.tail(n)
     if not lines:
         print("The log is empty.")
+    else:
+        print("The last %d log lines (times %s):" % (len(lines), _zone()))
     for line in lines:
         ts, _, msg = line.partition(" ")
         try:
@@ -235,6 +299,7 @@ def report_now():
     from outbox import Outbox
 
     left = len(Outbox())
+    _note("report_now: %s" % ("all sent" if not left else "%d still queued" % left))
     print("Reported. %s Next wake due in %d s." % (
         "All sent." if not left else "%d reports still queued." % left, sleep_ms // 1000))
 
@@ -253,7 +318,9 @@ def config(**changes):
         print("Not saved: %s." % e)
         return
     _config.save(new)
-    print("Saved: %s." % ", ".join("%s=%s" % kv for kv in changes.items()))
+    said = ", ".join("%s=%s" % kv for kv in changes.items())
+    _note("config saved: " + said)
+    print("Saved: %s." % said)
 
 
 @_friendly
@@ -266,11 +333,14 @@ def safe_mode_off(confirm=None):
         return
     print("Last error before safe mode:\n%s" % (safemode.last_trace() or "(none kept)"))
     if confirm is None:
-        confirm = input("Cause fixed? Type yes to leave safe mode and restart: ")
-    if confirm.strip().lower() != "yes":
+        print("Still in safe mode. Once the cause is fixed: safe_mode_off('yes') leaves it "
+              "and restarts.")
+        return
+    if str(confirm).strip().lower() != "yes":
         print("Still in safe mode.")
         return
     safemode.leave()
+    _note("safe mode off")
     print("Safe mode off. Restarting.")
     import board as _boards
 
@@ -287,11 +357,11 @@ def help():  # noqa: A001 - the REPL's own help() is what a technician would typ
 _DOCS = {
     "status": "one screen: fill, sensors, battery, queue, faults",
     "sensors": "sensors(n=5): n live readings of every sensor",
-    "calibrate_empty": "learn the empty distance (empty bin, door shut)",
-    "motor_test": "one stroke with every interlock on; asks first",
+    "calibrate_empty": "calibrate_empty('yes'): learn the empty distance (empty, shut)",
+    "motor_test": "motor_test('yes'): one stroke with every interlock on",
     "modem": 'modem() diagnostics; modem("AT+CSQ") one AT command',
     "log": "log(n=20): the last n log lines",
     "report_now": "one wake cycle now, with a report",
     "config": "config() shows; config(key=value) validates and saves",
-    "safe_mode_off": "leave safe mode after fixing the cause, then restart",
+    "safe_mode_off": "safe_mode_off('yes'): leave safe mode, restart (cause fixed)",
 }

@@ -16,6 +16,11 @@ class SimReset(BaseException):
     """The simulated chip resets (watchdog, power cut, deep sleep in fast mode)."""
 
 
+# True while a ROM loop runs boot.py and main.py (board/simrom.py, a virtual bin's chip):
+# it catches SimReset and boots again. False: main.py was imported by hand at the REPL.
+rom = False
+
+
 class SimError(OSError):
     pass
 
@@ -474,6 +479,11 @@ class Platform:
         return self._c.boot["wake"]
 
     def deepsleep(self, ms):
+        if not rom:
+            # `import main` typed at the REPL: no chip here resets and boots again
+            print("\nDeep sleep for %d s: on the board the chip now resets and boots the app "
+                  "again. Here the app stops instead, as by Ctrl-C." % (ms // 1000))
+            raise KeyboardInterrupt
         # Fast mode: the reply comes when this bin's wake time has come; the launcher then
         # runs boot.py and main.py again in this process. Faithful mode: the reply is
         # "exit" and the simulator starts a new process at wake time.

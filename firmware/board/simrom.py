@@ -22,7 +22,9 @@ def _run_file(path):
 
 
 def run(root=""):
-    from board import sim
+    from board import sim, simlink
+
+    simlink.rom = True
 
     while True:
         try:

@@ -145,12 +145,16 @@ class Device:
         self.exec(f"import os\nos.remove({path!r})")
 
     def reset(self) -> bool:
-        """Hard-reset the device; False when it has no machine.reset (the unix port)."""
-        has = self.eval("'reset' in dir(__import__('machine'))")
-        if not has:
+        """Hard-reset the device; False when it cannot (the unix port). A virtual bin
+        (host_tools.sim --vdev) is power-cycled by its vdev_reset()."""
+        if self.eval("'reset' in dir(__import__('machine'))"):
+            code = "import machine\nmachine.reset()"
+        elif self.eval("'vdev_reset' in globals()"):
+            code = "vdev_reset()"
+        else:
             return False
         try:
-            self.t.exec_raw_no_follow("import machine\nmachine.reset()")
+            self.t.exec_raw_no_follow(code)
         except TransportError:
             pass
         return True

@@ -1,11 +1,16 @@
 """A virtual device: the MicroPython unix port behind a pty (socat), its filesystem a folder.
-mpremote (with `resume`) and the deploy tool talk to it as to a bin on a USB cable.
+mpremote (with `resume`) and the deploy tool talk to it as to a bin on a USB cable. Its
+console ends lines with CR LF, as a board's UART REPL does.
 
     python -m host_tools.deploy.virtual DIR      # prints the port; Ctrl-C stops it
+
+A bare device: nothing behind its pins. A virtual bin with the simulated world behind it
+is `python -m host_tools.sim --vdev`.
 """
 
 from __future__ import annotations
 
+import argparse
 import os
 import shutil
 import signal
@@ -16,12 +21,19 @@ from pathlib import Path
 
 from host_tools.paths import micropython
 
+ROM = Path(__file__).with_name("vdev_rom.py")
+CONSOLE = Path(__file__).with_name("console.py")
+
 
 class VirtualDevice:
-    def __init__(self, root: Path, env: dict | None = None):
+    """rom: the chip boots the firmware in its folder at power-on (vdev_rom.py) instead of
+    sitting in a bare REPL."""
+
+    def __init__(self, root: Path, env: dict | None = None, rom: bool = False):
         self.root = Path(root)
         self.port = str(self.root.parent / f"{self.root.name}.tty")
         self.env = env
+        self.rom = rom
         self.proc: subprocess.Popen | None = None
 
     def start(self, timeout_s: float = 10) -> VirtualDevice:
@@ -32,9 +44,11 @@ class VirtualDevice:
         env = dict(os.environ)
         env.pop("MICROPYPATH", None)   # the device's own folder is its import path
         env.update(self.env or {})
+        # the interpreter behind a relay that sends its lines with CR LF, as a board's REPL
+        # does on its UART (console.py): a terminal shows lines, not a staircase
+        cmd = f"{sys.executable} {CONSOLE} {micropython()}" + (f" -i {ROM}" if self.rom else "")
         self.proc = subprocess.Popen(
-            [socat, f"PTY,link={self.port},raw,echo=0",
-             f"EXEC:{micropython()},pty,raw,echo=0,stderr,setsid,ctty"],
+            [socat, f"PTY,link={self.port},raw,echo=0", f"EXEC:{cmd}"],
             cwd=self.root, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL, start_new_session=True)
         deadline = time.monotonic() + timeout_s
@@ -62,11 +76,13 @@ class VirtualDevice:
 
 
 def main(argv=None) -> int:
-    args = argv if argv is not None else sys.argv[1:]
-    if len(args) != 1:
-        print(__doc__.strip().split("\n\n")[1], file=sys.stderr)
-        return 2
-    with VirtualDevice(Path(args[0]).resolve()) as v:
+    p = argparse.ArgumentParser(prog="python -m host_tools.deploy.virtual",
+                                description="A bare virtual device: the MicroPython unix "
+                                "port behind a pty, its filesystem the folder DIR. Prints "
+                                "the port; Ctrl-C stops it.")
+    p.add_argument("dir", metavar="DIR", help="the device's filesystem (made if missing)")
+    args = p.parse_args(argv)
+    with VirtualDevice(Path(args.dir).resolve()) as v:
         print(v.port, flush=True)
         try:
             v.proc.wait()

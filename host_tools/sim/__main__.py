@@ -28,7 +28,8 @@ from host_tools.sim.report import build_raw
 def parse_args(argv=None):
     p = argparse.ArgumentParser(prog="python -m host_tools.sim",
                                 description=__doc__.split("\n")[0])
-    p.add_argument("--days", type=float, default=2.0, help="simulated days (default 2)")
+    p.add_argument("--days", type=float, default=None,
+                   help="simulated days (default 2; with --vdev 30)")
     p.add_argument("--bins", type=int, default=1, help="number of bins (default 1)")
     p.add_argument("--seed", type=int, default=1, help="world seed (default 1)")
     p.add_argument("--start", default=None,
@@ -89,8 +90,14 @@ def parse_args(argv=None):
                    help="also write the report with its totals and means as sums and counts "
                         "(host_tools/sim/figures.py): what the shards of a fleet add up")
     p.add_argument("--live", action="store_true", help="show the live bin view")
+    p.add_argument("--vdev", action="store_true",
+                   help="a virtual bin for technicians: the world behind a virtual device on "
+                        "a pty, in real time unless --speed; prints the port and what to do "
+                        "next (host_tools/sim/vdev.py)")
     p.add_argument("--workdir", default=None, help="per-bin flash folders (default build/sim)")
     args = p.parse_args(argv)
+    if args.days is None:
+        args.days = 30.0 if args.vdev else 2.0
     if args.start is not None:
         try:
             dt.date.fromisoformat(args.start)
@@ -271,6 +278,10 @@ def main(argv=None) -> int:
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, _interrupt_once)
     try:
+        if args.vdev:
+            from host_tools.sim import vdev
+
+            return vdev.run(args, start_epoch(args.start))
         report = run(args)
     except StartDateRequired as e:
         print(f"python -m host_tools.sim: error: {e}", file=sys.stderr)

@@ -226,6 +226,7 @@ class Simulation:
             self._on_disconnect(b)
 
     def _on_disconnect(self, b: BinState) -> None:
+        b.deferred = False      # a deep-sleep reply held back for it has no one to reach
         if b.ahead is not None:    # gone while reading rows: the world as it last heard
             b.ahead.settle(0)
             b.ahead = None

@@ -92,6 +92,9 @@ def test_helpers_through_mpremote(bench):
     assert "no reading" not in out.splitlines()[1]
     assert "AT" in out and "OK" in out
     assert "status()" in out and "motor_test()" in out
+    # technician actions are in the log
+    out = mpremote(dev, "log(8)")
+    assert "technician: motor test: ok (peak" in out and "technician: config saved" in out, out
 
 
 @pytest.mark.timeout(120)
@@ -118,10 +121,13 @@ def test_typing_at_the_repl(bench):
         out = read_until(b"strokes")
         text = out.decode(errors="replace")
         assert "fill" in text and "battery" in text and "strokes" in text, text
+        # asking is a sentence, never a prompt that waits (mpremote exec would hang on it)
         os.write(fd, b"motor_test()\r")
-        assert b"Type yes" in read_until(b"Type yes")
-        os.write(fd, b"no\r")
+        assert b"motor_test('yes')" in read_until(b"motor_test('yes')")
+        os.write(fd, b"motor_test('no')\r")
         assert b"Cancelled." in read_until(b"Cancelled.")
         assert b"Traceback" not in screen
+        # the console ends lines with CR LF, as a board's UART REPL does
+        assert b"\n" not in screen.replace(b"\r\n", b""), screen
     finally:
         os.close(fd)
