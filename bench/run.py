@@ -526,16 +526,31 @@ def table(res: dict) -> str:
     return "\n".join(lines)
 
 
-def main() -> int:
+def _args(argv, names: list[str]):
+    import argparse
+
+    p = argparse.ArgumentParser(prog="bench/run.py", description=__doc__.split("\n")[0])
+    p.add_argument("parts", nargs="*", metavar="PART",
+                   help=f"measure only these parts ({', '.join(names)}) and update their "
+                        "figures in build/bench.json (default: all)")
+    args = p.parse_args(argv)
+    bad = [n for n in args.parts if n not in names]
+    if bad:
+        p.error(f"no such part: {', '.join(bad)} (parts: {', '.join(names)})")
+    return args
+
+
+def main(argv=None) -> int:
     t0 = time.monotonic()
+    parts = (("mpy", bench_mpy), ("speed", bench_speed), ("bytes", bench_bytes),
+             ("heap", bench_heap), ("ota", bench_ota))
+    only = set(_args(argv, [n for n, _ in parts]).parts)   # `bench/run.py ota`: just those
     if WORK.exists():
         shutil.rmtree(WORK)
     WORK.mkdir(parents=True)
     res: dict = {}
     errors: list[str] = []
-    only = set(sys.argv[1:])     # e.g. `bench/run.py ota`: just those parts
-    for name, fn in (("mpy", bench_mpy), ("speed", bench_speed), ("bytes", bench_bytes),
-                     ("heap", bench_heap), ("ota", bench_ota)):
+    for name, fn in parts:
         if only and name not in only:
             continue
         print(f"bench: {name}", file=sys.stderr)

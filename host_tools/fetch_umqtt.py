@@ -49,7 +49,11 @@ def fetch() -> bytes:
     raise SystemExit(f"fetch_umqtt: {NAME} {VERSION} not listed at {page_url}")
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    import argparse
+
+    argparse.ArgumentParser(prog="python -m host_tools.fetch_umqtt",
+                            description=__doc__.split("Usage:")[0].strip()).parse_args(argv)
     data = fetch()
     digest = hashlib.sha256(data).hexdigest()
     if digest != SHA256:

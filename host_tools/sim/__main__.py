@@ -85,7 +85,8 @@ def parse_args(argv=None):
                    help="number the bins from N+1 (a shard of a bigger fleet: each bin gets "
                         "the world it has in the whole fleet; the observer counts only "
                         "these bins' messages)")
-    p.add_argument("--json", dest="json_path", default=None, help="write the report here")
+    p.add_argument("--json", dest="json_path", default=None, metavar="FILE",
+                   help="write the JSON report here (-: to stdout, the summary to stderr)")
     p.add_argument("--parts-json", dest="parts_path", default=None, metavar="FILE",
                    help="also write the report with its totals and means as sums and counts "
                         "(host_tools/sim/figures.py): what the shards of a fleet add up")
@@ -293,13 +294,56 @@ def main(argv=None) -> int:
     finally:
         if threading.current_thread() is threading.main_thread():
             signal.signal(signal.SIGINT, previous)
-    if args.json_path:
+    to_stdout = args.json_path == "-"
+    if to_stdout:
+        print(json.dumps(report, indent=1))
+    elif args.json_path:
         Path(args.json_path).parent.mkdir(parents=True, exist_ok=True)
         Path(args.json_path).write_text(json.dumps(report, indent=1) + "\n")
     if not args.live:
-        # the figures; the per-bin time series (for plots) are in the JSON file only
-        print(json.dumps({k: v for k, v in report.items() if k != "series"}, indent=2))
+        out = sys.stderr if to_stdout else sys.stdout
+        print("\n".join(summary(report, args)), file=out)
+        if not args.json_path:
+            print("sim: --json FILE writes every figure (--json - to stdout)", file=out)
+        elif not to_stdout:
+            print(f"sim: every figure in {args.json_path}", file=out)
     return 0
+
+
+def _n(k: int, word: str) -> str:
+    return f"{k} {word}" if k == 1 else f"{k} {word}s"
+
+
+def summary(r: dict, args) -> list[str]:
+    """A few lines a person reads after a run; the JSON report has every figure."""
+    pub, rec = r["telemetry_published"], r["telemetry_received"]
+    tls = bool(getattr(args, "tls", False))
+    if tls:    # the wire is opaque: the bins' sequence numbers say what was lost
+        fate = "none lost" if not r["telemetry_lost"] else f"{r['telemetry_lost']} LOST"
+    else:
+        fate = "every report accounted for" if pub == rec else f"{pub - rec} MISSING"
+    start = args.start or "today"
+    lines = [
+        f"sim: {_n(r['bins'], 'bin')} x {r['days']:g} days from {start} (seed {r['seed']}, "
+        f"{r['mode']} mode) in {r['wall_s']:.1f} s; {_n(r['wakes'], 'wake')}",
+        f"sim: {_n(rec, 'report')} delivered{'' if tls else f' of {pub} published'}: {fate};"
+        f" {_n(r['events_received'], 'event')}; firmware errors {r['firmware_errors']}",
+    ]
+    fill = "no fill error measured" if r.get("fill_rmse_pct") is None else \
+        f"fill error {r['fill_rmse_pct']} % RMSE (raw sensor {r['fill_rmse_naive_pct']} %)"
+    lines.append(f"sim: {fill}; {_n(r['compactions'], 'compaction')}, "
+                 f"{_n(r['collections_true'], 'collection')} "
+                 f"({r['collections_detected']} detected), "
+                 f"{r['overflow_hours']} overflow hours")
+    use = r.get("energy_wh_per_day") or {}
+    lines.append(f"sim: battery at least {r['battery_soc_min_pct']} %, "
+                 f"{sum(use.values()):.2f} Wh/day used, {r['solar_wh_per_day']} Wh/day "
+                 f"from the sun; {_n(r['modem_sessions'], 'modem session')}")
+    if r.get("collections") is not None and "dispatch" in r:
+        lines.append(f"sim: {r['dispatch']} dispatch: {_n(r['collections'], 'collection')},"
+                     f" mean fill {r['mean_fill_at_collection_pct']} %, "
+                     f"{r['truck_km']} truck km")
+    return lines
 
 
 if __name__ == "__main__":
