@@ -231,7 +231,7 @@ def run(args) -> dict:
         if args.live:
             from host_tools.sim.live import LiveView
 
-            view = LiveView(sim, subscriber)
+            view = LiveView(sim, subscriber, broker=f"{upstream[0]}:{upstream[1]}")
             on_progress = view.update
         else:
             prog = Progress()

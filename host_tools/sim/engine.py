@@ -128,6 +128,8 @@ class Simulation:
         self.bins: dict[str, BinState] = {}
         self.boot_watchers: list = []   # f(bin state, t_ms) at every boot (ota_report.py)
         self.wall_start = 0.0
+        self.paused = False
+        self._pace: tuple[float, float] | None = None   # (virtual ms, wall s) of a change
         self.requests = 0
         # look-ahead (lookahead.py): windows opened, rows answered, rows the boards read,
         # windows gone back on (not every row read), windows ended before an interrupt
@@ -473,9 +475,28 @@ class Simulation:
         return min(times) if times else self.end_ms
 
     def _paced_limit_ms(self) -> float:
+        """How far virtual time may go: with --speed, in step with the wall clock since the
+        start (or since the last change of pace); paused, where it was paused."""
+        v0, w0 = self._pace or (self.start_ms, self.wall_start)
+        if self.paused:
+            return v0
         if not self.cfg.speed:
             return float("inf")
-        return self.start_ms + (time.monotonic() - self.wall_start) * self.cfg.speed * 1000
+        return v0 + (time.monotonic() - w0) * self.cfg.speed * 1000
+
+    def pace(self, speed: float | None = None, paused: bool | None = None) -> None:
+        """Change the speed (virtual seconds per wall second) or pause/resume, from the
+        thread that runs the simulation (a live view's keys). Bins awake finish their wake;
+        no bin wakes while paused."""
+        limit = self._paced_limit_ms()
+        if limit == float("inf"):
+            limit = self.virtual_now_ms()
+        self._pace = (limit, time.monotonic())
+        if speed is not None:
+            self.cfg.speed = speed
+        if paused is not None:
+            self.paused = paused
+        self._dirty = True
 
     def set_hook(self, hook) -> None:
         """hook(sim, t_ms) runs at the virtual times hook.next_ms(after_ms) gives (None:
@@ -561,12 +582,12 @@ class Simulation:
         last_hung_check = self.wall_start
         try:
             while not self._stop_requested:
-                if self._dirty or self.cfg.speed:
+                if self._dirty or self.cfg.speed or self.paused:
                     self._dirty = False   # only a bin going to sleep or away changes the plan
                     self._schedule()
                     if self.done():       # a bin is done or dead only after such a change
                         break
-                timeout = 0.02 if self.cfg.speed else 0.5
+                timeout = 0.02 if self.cfg.speed or self.paused else 0.5
                 for key, _ in self.sel.select(timeout=timeout):
                     if key.data is None:
                         s, _ = self.lsock.accept()

@@ -1,8 +1,10 @@
 """Live terminal view of a running simulation (``python -m host_tools.sim --live``).
 
 On a terminal: a full-screen view of the first bin (alternate screen, redrawn in place; a
-compact line per further bin when there are several), sized for 80x24. Redirected: one plain
-status line every few seconds. Plain ANSI, no curses.
+compact line per further bin when there are several), sized for 80x24 and using the rows of
+a taller one for events. Keys: space pauses and resumes, + and - double and halve the
+speed, Ctrl-C stops the run. Redirected: one plain status line every few seconds. Plain
+ANSI, no curses.
 
 The view only reads the simulation: it never advances a world, so a live run gives the same
 results as a headless one. "True" figures are the world's as of its last step (at the bin's
@@ -23,7 +25,9 @@ from dataclasses import dataclass, field
 
 KST = dt.timezone(dt.timedelta(hours=9), "KST")
 PLAIN_EVERY_S = 5.0
-EVENTS_SHOWN = 6
+EVENTS_SHOWN = 6           # at least, on an 80x24 screen; a taller one shows more
+EVENTS_KEPT = 60
+SPEEDS = (1, 2, 5, 10, 30, 60, 120, 300, 600, 1200, 3000, 6000, 12000, 30000)
 
 ESC = "\x1b["
 ALT_ON, ALT_OFF = ESC + "?1049h", ESC + "?1049l"
@@ -37,7 +41,7 @@ class _Seen:
     """What the broker has delivered for one bin."""
     telemetry: dict | None = None
     reports: int = 0
-    events: deque = field(default_factory=lambda: deque(maxlen=EVENTS_SHOWN))
+    events: deque = field(default_factory=lambda: deque(maxlen=EVENTS_KEPT))
 
 
 def _clock(ts: float, fmt: str = "%a %m-%d %H:%M") -> str:
@@ -71,12 +75,35 @@ def _event_text(p: dict) -> str:
     return f"{code:<12} {detail}"
 
 
+_FLAGS = ((1, "no fill reading"), (2, "motor fault"), (4, "last wake crashed"))
+
+
+def _faults(flags) -> str:
+    if not flags:
+        return "none"
+    return ", ".join(t for bit, t in _FLAGS if flags & bit) or f"flags {flags}"
+
+
 class LiveView:
-    def __init__(self, sim, subscriber, stream=None):
+    def __init__(self, sim, subscriber, stream=None, broker: str | None = None, keys=None):
         self.sim = sim
         self.sub = subscriber
         self.out = stream or sys.stdout
+        self.broker = broker
         self.tty = self.out.isatty() and os.environ.get("TERM") != "dumb"
+        self.keys = None          # a terminal's keys, one at a time (cbreak, no echo)
+        self._tty_saved = None
+        keys = sys.stdin if keys is None and stream is None else keys
+        if self.tty and keys is not None and keys.isatty():
+            import termios
+            import tty
+
+            try:
+                self._tty_saved = termios.tcgetattr(keys.fileno())
+                tty.setcbreak(keys.fileno())
+                self.keys = keys
+            except (OSError, termios.error):
+                self._tty_saved = None
         enc = (getattr(self.out, "encoding", None) or "").lower().replace("-", "")
         self.utf = enc.startswith("utf")
         self.seen: dict[str, _Seen] = {b: _Seen() for b in sim.bins}
@@ -88,6 +115,9 @@ class LiveView:
         if self.tty:
             self._write(ALT_ON + CURSOR_OFF + CLEAR_ALL)
             self.opened = True
+        elif broker:
+            self._write(f"sim: broker {broker} (python -m host_tools.monitor --broker "
+                        f"{broker})\n")
         atexit.register(self.close)
 
     # input ------------------------------------------------------------------------------
@@ -111,10 +141,38 @@ class LiveView:
                 seen.events.append(p)
 
     # output -----------------------------------------------------------------------------
+    def _read_keys(self) -> None:
+        """Space: pause/resume; + / -: the next speed up or down (SPEEDS)."""
+        import select
+
+        if self.keys is None:
+            return
+        try:
+            while select.select([self.keys], [], [], 0)[0]:
+                k = os.read(self.keys.fileno(), 1)
+                if not k:
+                    return
+                self.key(k.decode(errors="replace"))
+        except (OSError, ValueError):
+            self.keys = None
+
+    def key(self, k: str) -> None:
+        sim = self.sim
+        if k in (" ", "p"):
+            sim.pace(paused=not sim.paused)
+        elif k in ("+", "=", "-", "_"):
+            now = sim.cfg.speed or SPEEDS[-1]
+            if k in ("+", "="):
+                nxt = next((s for s in SPEEDS if s > now), now)
+            else:
+                nxt = next((s for s in reversed(SPEEDS) if s < now), now)
+            sim.pace(speed=float(nxt))
+
     def update(self, sim=None) -> None:
         if self.closed:
             return
         self.sim = sim or self.sim
+        self._read_keys()
         self._collect()
         if self.tty:
             self._draw()
@@ -127,6 +185,13 @@ class LiveView:
         if self.closed:
             return
         self.closed = True
+        if self._tty_saved is not None and self.keys is not None:
+            import termios
+
+            try:
+                termios.tcsetattr(self.keys.fileno(), termios.TCSADRAIN, self._tty_saved)
+            except (OSError, termios.error, ValueError):
+                pass
         try:
             self._collect()
         except Exception:  # the observer may already be gone; the terminal comes first
@@ -200,6 +265,8 @@ class LiveView:
         seen = self.seen.get(bin_id) or _Seen()
         tel = seen.telemetry
         speed = f"x{self.sim.cfg.speed:g}" if self.sim.cfg.speed else "flat out"
+        if getattr(self.sim, "paused", False):
+            speed = "PAUSED " + speed
         deg = "\u00b0C" if self.utf else " C"
         bar_w = max(10, min(40, cols - 40))
 
@@ -223,6 +290,23 @@ class LiveView:
         p = w.power
         lines.append(f" battery  {p.voltage():5.2f} V  SOC {p.soc * 100:5.1f}%"
                      f"      solar now {p.solar_w(now):5.1f} W")
+        if tel is None:
+            lines.append(" reported energy --   signal --   faults --")
+        else:
+            rssi = tel.get("rssi")
+            sig = "--" if rssi is None else f"{rssi} dBm"
+            lines.append(f" reported energy {tel.get('elvl') or '--'}   signal {sig}   "
+                         f"faults {_faults(tel.get('flags'))}")
+        ram = w.ram
+        if ram.at_home(w.t):
+            ram_s = "home"
+        elif ram.at_end(w.t):
+            ram_s = "at the end of its stroke"
+        else:
+            ram_s = {-1: "moving down", 1: "moving up"}.get(ram.direction(), "stopped mid-stroke")
+        door = "OPEN" if w.door.is_open(w.t) else "closed"
+        lock = ", locked" if getattr(w.door, "bolt", False) else ""
+        lines.append(f" door {door}{lock}   ram {ram_s}")
         lines.append(f" compactions {w.ram.strokes:<5d} collections {len(w.collections):<5d}"
                      f" reports {seen.reports:<6d} wakes {b.vbin.counters.wakes}")
         if tel is None:
@@ -247,12 +331,15 @@ class LiveView:
             if len(shown) < len(others):
                 lines.append(f"   ... and {len(others) - len(shown)} more bins")
 
+        if self.broker:
+            lines.append(f" broker {self.broker}  (python -m host_tools.monitor --broker "
+                         f"{self.broker})")
         lines.append("")
         lines.append(" recent events")
         room = max(0, rows - len(lines) - 2)
         evs = [(bid, e) for bid, s in self.seen.items() for e in s.events]
         evs.sort(key=lambda x: x[1].get("ts", 0))
-        evs = evs[-min(room, EVENTS_SHOWN):] if room else []
+        evs = evs[-room:] if room else []
         if not evs:
             lines.append("   (none yet)")
         for bid, e in evs:
@@ -261,7 +348,8 @@ class LiveView:
 
         lines += [""] * max(0, rows - 1 - len(lines))
         lines = lines[:rows - 1]
-        lines.append(" Ctrl-C stops the run")
+        lines.append(" keys: space pause/resume  + faster  - slower   Ctrl-C stops the run"
+                     if self.keys is not None else " Ctrl-C stops the run")
         return [ln[:cols - 1] for ln in lines]
 
     def _bin_line(self, bin_id: str, b, now: float) -> str:

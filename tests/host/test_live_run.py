@@ -119,6 +119,18 @@ def test_live_view_draws_and_ctrl_c_stops_everything(tmp_path):
         screen = ANSI.sub("", raw.decode(errors="replace"))
         assert shown, f"the live view never showed the clock and fill:\n{screen[-3000:]}"
         assert b"\x1b[?1049h" in raw, "the view did not switch to the alternate screen"
+        # the monitor can attach from a second terminal: the broker's address is shown
+        assert re.search(r"broker 127\.0\.0\.1:\d+ +\(python -m host_tools\.monitor", screen)
+        assert "space pause/resume" in screen and "door " in screen and "signal" in screen
+
+        # 1b. space pauses the run, and says so; space again resumes it
+        os.write(fd, b" ")
+        deadline = time.monotonic() + SCREEN_WAIT_S
+        while "PAUSED" not in ANSI.sub("", raw[-4000:].decode(errors="replace")) \
+                and time.monotonic() < deadline:
+            raw += _read(fd, 0.2) or b""
+        assert "PAUSED" in ANSI.sub("", raw[-4000:].decode(errors="replace"))
+        os.write(fd, b" ")
 
         # what this run started: the broker and the bins' processes (in their own sessions)
         kids = _children(pid)
