@@ -77,3 +77,10 @@ def test_documented_runs_name_their_date_and_seed():
     missing = [f"{doc}: {cmd}" for doc, cmd in found
                if "--start " not in cmd or "--seed " not in cmd]
     assert not missing, "\n".join(missing)
+
+
+def test_make_targets_name_their_date_and_seed():
+    runs = [ln.strip() for ln in (ROOT / "Makefile").read_text().splitlines()
+            if "-m host_tools.sim" in ln or "-m host_tools.fleet" in ln]
+    assert len(runs) >= 3, runs          # run, sim, vdev
+    assert all("--start " in ln and "--seed " in ln for ln in runs), runs

@@ -69,3 +69,13 @@ def test_json_dash_is_the_report_on_stdout(tmp_path):
     assert report["seed"] == 2 and report["days"] == 0.25
     assert "reports delivered" in r.stderr                # the summary moved aside
     assert not (ROOT / "-").exists()
+
+
+def test_make_sim_as_the_readme_says():
+    report = ROOT / "build" / "report.json"
+    r = subprocess.run(["make", "-s", "sim"], cwd=ROOT, capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stdout + r.stderr
+    assert "1 bin x 2 days from 2026-06-01 (seed 1" in r.stdout, r.stdout
+    assert "every figure in build/report.json" in r.stdout
+    assert json.loads(report.read_text())["days"] == 2.0
