@@ -46,7 +46,7 @@ def event_text(d: dict) -> str:
     if ev == "upright":
         return "upright again"
     if ev == "motor_fault":
-        latched = ": compaction stopped until a fault reset" if d.get("latched") else ""
+        latched = " (latched: reset the fault)" if d.get("latched") else ""
         return f"motor {d.get('why', '?')}{latched}"
     if ev == "modem_fault":
         err = f": {d['err']}" if d.get("err") else ""
@@ -144,8 +144,11 @@ class BinView:
             self._flags(d.get("flags", self.flags), ts)
             self.fw = d.get("fw", self.fw)
         elif kind == "event":
-            self.events = (self.events + [(ts, d.get("ev"), d)])[-EVENTS_KEPT:]
-            self._event(d.get("ev"), d, ts or 0)
+            ev = d.get("ev")
+            if any(e[0] == ts and e[1] == ev for e in self.events):
+                return      # the same event again (QoS 1 delivers at least once)
+            self.events = (self.events + [(ts, ev, d)])[-EVENTS_KEPT:]
+            self._event(ev, d, ts or 0)
 
     def _flags(self, flags: int, ts: float | None) -> None:
         """A report's fault bits end the faults it no longer has (no reading, motor)."""
@@ -306,14 +309,13 @@ def choose_clock(mode: str, wall: float, newest: float | None,
     if mode == "bins":
         return newest, "bins' clock (their newest report)"
     if newest and newest > wall + AHEAD_S:
-        return newest, (f"bins' clock (their newest report): {_span(newest - wall)} ahead of "
-                        "the wall clock, a simulation")
+        return newest, (f"bins' clock, {_span(newest - wall)} ahead of the wall clock "
+                        "(a simulation)")
     if newest and pace is not None and pace > FAST_PACE:
-        return newest, (f"bins' clock (their newest report): it runs x{pace:.0f}, "
-                        "a simulation")
+        return newest, f"bins' clock, running x{pace:.0f} (a simulation)"
     if newest and newest < wall - BEHIND_S:
-        return newest, (f"bins' clock (their newest report): {_span(wall - newest)} before "
-                        "the wall clock, no bin reported since")
+        return newest, (f"bins' clock, {_span(wall - newest)} behind the wall clock "
+                        "(no report since)")
     return wall, "wall clock"
 
 

@@ -59,9 +59,9 @@ def table(views: list[BinView], sort: str, reverse: bool, now: float, width: int
     w = min(14, max([3] + [len(v.bin_id) for v in views]))
     lines = [f"{len(views)} bins, sorted by {sort}{' (reversed)' if reverse else ''}"
              f"    {local(now):%a %Y-%m-%d %H:%M} {SITE_TZ_NAME}",
-             f"ages from the {clock}",
+             f"ages: {clock}",
              f"{'bin':<{w}} {'fill':>6} {'':<5} {'full at':>9} {'batt':>6} {'sig':>4} "
-             f"{'state':<7} {'seen':>7}  faults (ended, 24 h)"]
+             f"{'state':<7} {'seen':>7}  faults (past 24h)"]
     for v in rows[:limit]:
         fill = "--" if v.fill is None else f"{v.fill:5.1f}%"
         bar = "" if v.fill is None else "#" * max(0, min(5, int(v.fill / 20)))

@@ -38,6 +38,10 @@ def eta_for(view: BinView, threshold: float, full_pct: float = FULL_PCT) -> int 
 
 
 def _when(ts: float) -> str:
+    return f"{local(ts):%a %H:%M}"
+
+
+def _date(ts: float) -> str:
     return f"{local(ts):%a %m-%d %H:%M}"
 
 
@@ -50,13 +54,12 @@ def plan(views: list[BinView], horizon: float, threshold: float = FULL_PCT) -> l
     for v in views:
         eta = eta_for(v, threshold)
         if v.fill is not None and v.fill >= threshold:
-            seen = f" in its report of {_when(v.fill_ts)}" if v.fill_ts else ""
-            stops.append(Stop(v.bin_id, v.fill, eta, f"at {v.fill:.0f} %{seen}: over "
+            seen = f" at {_when(v.fill_ts)}" if v.fill_ts else ""
+            stops.append(Stop(v.bin_id, v.fill, eta, f"reported {v.fill:.0f} %{seen}: over "
                                                      f"{threshold:g} % now"))
         elif eta is not None and eta <= horizon:
-            stops.append(Stop(v.bin_id, v.fill, eta, f"its forecast passes {threshold:g} % "
-                                                     f"{_when(eta)}, before the route after "
-                                                     f"this one ({_when(horizon)})"))
+            stops.append(Stop(v.bin_id, v.fill, eta, f"its forecast: {threshold:g} % by "
+                                                     f"{_when(eta)}, before {_when(horizon)}"))
     stops.sort(key=lambda s: (s.eta or 0, s.bin_id))
     return stops
 
@@ -74,8 +77,8 @@ def left_off(views: list[BinView], horizon: float, threshold: float = FULL_PCT) 
             why = "no fill in its last report: look at its faults" if v.fill_ts else \
                 "no fill reported yet"
         elif eta is not None:
-            why = (f"its forecast passes {threshold:g} % {_when(eta)}: it can wait for the "
-                   f"route of {_when(horizon)}")
+            why = (f"its forecast: {threshold:g} % by {_date(eta)}; it can wait for "
+                   f"{_date(horizon)}")
         else:
             why = f"at {v.fill:.0f} %, no forecast of {threshold:g} % yet"
         out.append((v.bin_id, v.fill, why))

@@ -69,8 +69,8 @@ def locate(bin_id: str) -> tuple[float, float]:
 def _passes(s: Stop, threshold: float) -> str:
     if s.eta is None:
         return "--"
-    when = f"{local(s.eta):%a %m-%d %H:%M}"
-    return f"over ({when})" if s.fill is not None and s.fill >= threshold else when
+    return "over it now" if s.fill is not None and s.fill >= threshold else \
+        f"{local(s.eta):%a %m-%d %H:%M}"
 
 
 def _fill(fill: float | None) -> str:
@@ -82,17 +82,18 @@ def lines(stops: list[Stop], others: list, n_views: int, now: float, clock: str,
     """What the planner prints: the list, in order, each bin with why; then the rest."""
     route, after = upcoming(now, start_h), horizon(now, start_h)
     out = [f"Route from {local(route):%a %Y-%m-%d %H:%M} {SITE_TZ_NAME}, planned at "
-           f"{local(now):%a %m-%d %H:%M} ({clock})",
+           f"{local(now):%a %m-%d %H:%M} ({clock}).",
            f"{len(stops)} of {n_views} bins to collect: at or over {threshold:g} % now, or "
-           f"forecast to pass it before the route after this one "
-           f"({local(after):%a %m-%d %H:%M}).",
-           f"In order of when each passes {threshold:g} %: the bins over it first (the "
-           f"earliest reading first), then by their own forecast.",
-           f"{'#':>3}  {'bin':<12} {'fill':>6}  {'passes ' + format(threshold, 'g') + ' %':<19}"
+           f"forecast to pass it before",
+           f"the route after this one ({local(after):%a %m-%d %H:%M}). In order of when "
+           f"each passes {threshold:g} %:",
+           "the bins over it first (the earliest reading first), then by their own "
+           "forecast.",
+           f"{'#':>3}  {'bin':<12} {'fill':>6}  {'passes ' + format(threshold, 'g') + ' %':<15}"
            f" {'east km':>7} {'north km':>8}  why"]
     for i, s in enumerate(stops, 1):
         east, north = locate(s.bin_id)
-        out.append(f"{i:>3}  {s.bin_id:<12} {_fill(s.fill):>6}  {_passes(s, threshold):<19}"
+        out.append(f"{i:>3}  {s.bin_id:<12} {_fill(s.fill):>6}  {_passes(s, threshold):<15}"
                    f" {east:>7.2f} {north:>8.2f}  {s.why}")
     if others:
         out.append(f"Not on this route ({len(others)}):")
