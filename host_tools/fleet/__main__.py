@@ -40,7 +40,8 @@ def summary(report: dict, dispatch: str | None) -> list[str]:
     pub, rec = report["telemetry_published"], report["telemetry_received"]
     accounted = "every report accounted for" if pub == rec else f"{pub - rec} MISSING"
     split = f" ({report['shards']} simulator processes)" if report["shards"] > 1 else ""
-    lines = [f"fleet: {_n(report['bins'], 'bin')} x {report['days']:g} days in "
+    days = report["days"]
+    lines = [f"fleet: {_n(report['bins'], 'bin')} x {days:g} day{'s' if days != 1 else ''} in "
              f"{report['wall_s']:.0f} s wall{split}; {_n(report['wakes'], 'wake')}; "
              f"telemetry published {pub}, delivered {rec}: {accounted}; "
              f"firmware errors {report['firmware_errors']}"]
