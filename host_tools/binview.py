@@ -265,7 +265,7 @@ class Fleet:
         with self.lock:
             self._mark = (time.monotonic(), self.newest_ts or 0.0)
 
-    def pace(self, min_wall_s: float = 5.0) -> float | None:
+    def pace(self, min_wall_s: float = 3.0) -> float | None:
         """Bins' seconds per wall second since mark(): about 1 for real bins, far more for
         a simulation running in virtual time; None until min_wall_s have passed."""
         with self.lock:
