@@ -231,3 +231,15 @@ def test_ages_in_the_bins_clock():
     views = [BinView("a", last_seen=NOW - 120, fill=50.0), BinView("b", last_seen=NOW)]
     rows = table(views, "fill", False, now, clock=which)
     assert "bins' clock" in rows[1] and "2 min" in rows[3] and " 0 min" in rows[4]
+
+
+def test_live_view_has_the_once_columns():
+    from host_tools.monitor.__main__ import screen
+
+    views = [BinView("a", fill=50.0, battery_mv=12900, signal_dbm=-80, last_seen=NOW),
+             BinView("b", fill=90.0, battery_mv=12100, signal_dbm=-99, last_seen=NOW - 60)]
+    _ev(views[0], NOW - 30, "tilt", tilted=True)
+    live = screen(views, "fill", False, NOW, "wall clock", 80, 22)
+    once = table(views, "fill", False, NOW, clock="wall clock")
+    assert live[:len(once)] == once and "12.90V" in once[4] and "-99" in once[3]
+    assert live[len(once) + 1].startswith("alerts") and "tilt" in live[len(once) + 2]
