@@ -33,6 +33,7 @@ from dataclasses import dataclass, field
 
 from host_tools.binview import BinView
 from host_tools.plan import FULL_PCT, eta_for
+from host_tools.site import SITE_TZ
 
 POLICIES = ("fixed", "threshold", "forecast")
 # forecast policy: the fill the morning route keeps a bin from reaching, by default: the rim.
@@ -41,7 +42,7 @@ POLICIES = ("fixed", "threshold", "forecast")
 # at collection from 80.9 to 78.2 %; the rim with the afternoon round at 98 % gave 0.8 % and
 # 82.6 %
 COLLECT_BEFORE_PCT = 100.0
-LOCAL = dt.timezone(dt.timedelta(hours=9))   # the site's local time (Korea)
+LOCAL = SITE_TZ   # the site's local time (Korea)
 
 
 @dataclass
@@ -106,8 +107,8 @@ class Route:
 
 
 def position(bin_id: str, area_km: float) -> tuple[float, float]:
-    """Where a bin stands (km from the depot): the site register, here a stable spread by
-    its id."""
+    """Where a bin stands: (km east, km north) of the depot, from the site register; here a
+    stable spread by its id over a square area_km wide (the planner's location columns)."""
     h = hashlib.sha256(bin_id.encode()).digest()
     x = int.from_bytes(h[:4], "big") / 2 ** 32
     y = int.from_bytes(h[4:8], "big") / 2 ** 32

@@ -23,7 +23,8 @@ import time
 from collections import deque
 from dataclasses import dataclass, field
 
-KST = dt.timezone(dt.timedelta(hours=9), "KST")
+from host_tools.site import SITE_TZ as KST  # the site's clock, shown as KST
+
 PLAIN_EVERY_S = 5.0
 EVENTS_SHOWN = 6           # at least, on an 80x24 screen; a taller one shows more
 EVENTS_KEPT = 60

@@ -36,15 +36,22 @@ def fill_errors(sim, subscriber) -> list[float]:
     sensor read of the wake the report describes."""
     errs = []
     for bin_id, b in sim.bins.items():
-        truth = b.vbin.truth
-        times = [t for t, _ in truth]
-        for m in subscriber.of_kind("telemetry", bin_id):
-            d = m.json()
-            if not d or d.get("fill") is None:
-                continue
-            i = bisect.bisect_left(times, int(d["ts"]) * 1000)
-            if i < len(truth):
-                errs.append(abs(float(d["fill"]) - min(120.0, truth[i][1])))
+        errs += bin_fill_errors(b.vbin.truth, subscriber.of_kind("telemetry", bin_id))
+    return errs
+
+
+def bin_fill_errors(truth, telemetry) -> list[float]:
+    """fill_errors() of one bin: its world's truth [(t_ms, fill)] and its delivered
+    telemetry messages."""
+    errs = []
+    times = [t for t, _ in truth]
+    for m in telemetry:
+        d = m.json()
+        if not d or d.get("fill") is None:
+            continue
+        i = bisect.bisect_left(times, int(d["ts"]) * 1000)
+        if i < len(truth):
+            errs.append(abs(float(d["fill"]) - min(120.0, truth[i][1])))
     return errs
 
 

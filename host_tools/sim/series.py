@@ -3,6 +3,8 @@ the report's figures: world truth, bridge pins, broker messages, network model."
 
 from __future__ import annotations
 
+from host_tools.sim.report import bin_fill_errors
+
 
 def build_series(sim, subscriber) -> dict:
     out = {}
@@ -32,5 +34,19 @@ def build_series(sim, subscriber) -> dict:
             "collections": [[round(t), round(f, 1)] for t, f in v.world.collections],
             "power": [list(p) for p in v.power_log],
             "events": sorted(events.get(bin_id, []), key=lambda r: r[0] or 0),
+            "figures": _figures(v, subscriber.of_kind("telemetry", bin_id)),
         }
     return out
+
+
+
+def _figures(v, telemetry) -> dict:
+    """This bin's own figures, as the report's fleet figures are counted (the plot titles)."""
+    errs = bin_fill_errors(v.truth, telemetry)
+    return {
+        "telemetry_received": len(telemetry),
+        "fill_abs_error_mean_pct": round(sum(errs) / len(errs), 2) if errs else None,
+        "compactions": v.world.ram.strokes,
+        "collections_true": len(v.world.collections),
+        "overflow_hours": round(v.world.overflow_s / 3600, 2),
+    }

@@ -91,3 +91,25 @@ def test_shard_reports_add_up():
     # a rounded float has no rule to be added up: refused, not silently summed
     with pytest.raises(ValueError, match="litres"):
         merge([{"days": 1.0, "litres_deposited": 1.25}, {"days": 1.0, "litres_deposited": 2.5}])
+
+
+def test_summary_says_it_in_words():
+    from host_tools.fleet.__main__ import summary
+
+    report = {"bins": 1, "days": 1.0, "wall_s": 12.0, "shards": 1, "wakes": 1,
+              "telemetry_published": 9, "telemetry_received": 9, "firmware_errors": 0,
+              "collections": 1, "mean_fill_at_collection_pct": 71.0,
+              "premature_collections_pct": 0.0, "empty_collections_pct": 0.0,
+              "overflow_collections_pct": 0.0, "overflow_hours": 0.0, "truck_km": 3.1,
+              "forecast_mae_h": None, "forecast_pairs": 0}
+    first, second = summary(report, "forecast")
+    assert first.startswith("fleet: 1 bin x 1 day in 12 s wall; 1 wake; ")
+    assert "every report accounted for" in first
+    assert "forecast dispatch: 1 collection, mean fill 71.0 %" in second
+    assert second.endswith("forecast error: no forecast yet (none made 42-54 h before a bin "
+                           "was full)") and "None" not in second
+    report.update(bins=6, days=0.25, wakes=40, collections=5, forecast_mae_h=4.2, forecast_pairs=1,
+                  telemetry_received=8)
+    first, second = summary(report, "forecast")
+    assert "6 bins x 0.25 days" in first and "40 wakes" in first and "1 MISSING" in first
+    assert "5 collections" in second and second.endswith("forecast error 4.2 h (1 forecast)")
