@@ -14,7 +14,7 @@ from ..conftest import DEVICE, TESTS
 
 
 @pytest.mark.parametrize("script,cases", [
-    ("a02yyuw_cases.py", 33),
+    ("a02yyuw_cases.py", 36),
     ("logic_cases.py", 46),
     ("persist_cases.py", 18),
     ("compactor_cases.py", 19),
