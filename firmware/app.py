@@ -114,9 +114,7 @@ def run_cycle(board, force_report=False):
     # sense
     r = sense.read(board, cfg)
     now = r.ts
-    if r.fill is None:
-        if not st["faults"] & FLAG_NO_READING:
-            events.append(("sensor_fault", {"errors": r.errors}))
+    if fillwatch.no_reading(r, st, events):   # a fault once it persists, not one odd wake
         st["faults"] |= FLAG_NO_READING
     else:
         st["faults"] &= ~FLAG_NO_READING

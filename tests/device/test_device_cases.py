@@ -19,7 +19,7 @@ from ..conftest import DEVICE, TESTS
     ("persist_cases.py", 18),
     ("compactor_cases.py", 19),
     ("ranger_cases.py", 33),
-    ("fillwatch_cases.py", 54),
+    ("fillwatch_cases.py", 60),
     ("energy_cases.py", 83),
     ("outbox_cases.py", 20),
     ("downlink_cases.py", 22),   # includes a fuzz of 2,000 sessions of garbled downlink
