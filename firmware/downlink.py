@@ -199,7 +199,7 @@ def rollback_trial(st, log):
     m = mq(st)
     if not m["trial"]:
         return False
-    old = fsutil.read_json(BACKUP)
+    old = fsutil.read_json(BACKUP, 2048, dict)
     try:
         cfg = config.validate(old if isinstance(old, dict) else {}, config.defaults())
     except ValueError:

@@ -8,6 +8,8 @@
 # provisioned in flash (ca.der) and its host name; mbedTLS keeps its buffers outside the GC
 # heap. Incoming PUBLISHes (config, commands) larger than max_in are read and discarded in
 # small chunks (the callback gets None), so an oversize downlink cannot exhaust the heap.
+import os
+
 from micropython import const
 from umqtt import simple
 
@@ -15,6 +17,7 @@ TOPIC = "bins/%s/%s"
 CA_PATH = "ca.der"
 _PINGRESP = const(0xD0)
 _CHUNK = const(64)
+_CA_MAX = const(4096)   # a CA certificate (DER) is 0.5-2 KB
 
 
 _SUITES = ["TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256"]
@@ -27,11 +30,20 @@ class TlsError(OSError):
 def tls_context(ca_path=CA_PATH):
     """A client context that requires the broker's certificate to chain to the provisioned
     CA, or None when no CA is provisioned (plain MQTT, the simulator's default)."""
-    try:
-        with open(ca_path, "rb") as f:
-            ca = f.read()
-    except OSError:
+    import fsutil
+
+    k = fsutil.kind(ca_path)
+    if k is None:
         return None
+    # a damaged CA is never set aside: without it the bin would fall back to plain MQTT and
+    # send its credentials in the clear. The session fails, saying why.
+    try:
+        if k != "file" or os.stat(ca_path)[6] > _CA_MAX:
+            raise OSError("not a file of at most %d bytes" % _CA_MAX)
+        with open(ca_path, "rb") as f:
+            ca = f.read(_CA_MAX)
+    except OSError as e:
+        raise TlsError("tls: %s is damaged (%s)" % (ca_path, e))
     import ssl
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)

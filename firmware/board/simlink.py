@@ -458,6 +458,11 @@ class Platform:
     def wake_reason(self):
         return self._c.boot["wake"]
 
+    def technician(self, wait_ms):
+        # inputs sampled ahead ("cache"): no hand at the REPL, nobody will press a key; at a
+        # REPL driven by hand the technician is there
+        return not self._c.cache
+
     def deepsleep(self, ms):
         # Fast mode: the reply comes when this bin's wake time has come; the launcher then
         # runs boot.py and main.py again in this process. Faithful mode: the reply is
