@@ -96,6 +96,7 @@ def run_cycle(board, force_report=False):
     logring.clock = clock
     board.wdt.feed()
     fsutil.remove_stale_tmp()
+    logring.check()
     damage = []   # damage found: logged, and one event for the back office
 
     def flash_log(msg):

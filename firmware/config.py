@@ -100,7 +100,10 @@ def identity(log=None):
     """identity.json ({"id", "user", "password", ...}): who the bin is to the broker. A
     damaged or unprovisioned one reports as bin-unprovisioned."""
     d = fsutil.read_json("identity.json", 1024, dict)
-    if not isinstance(d, dict) or not isinstance(d.get("id"), str):
+    if isinstance(d, dict) and not (isinstance(d.get("id"), str) and 0 < len(d["id"]) <= 64):
+        fsutil.set_aside("identity.json", "no device id")
+        d = None
+    if d is None:
         if log:
             log("identity.json missing or invalid: reporting as bin-unprovisioned")
         return {"id": "bin-unprovisioned"}

@@ -12,6 +12,15 @@ OLD = "log.1.txt"
 clock = None  # set by the app to the board clock: lines get a Unix timestamp
 
 
+def check():
+    """A wake's first look at the log: what stands at its paths must be a file (a directory
+    or a link loop there is damage: set aside, reported with the wake's flash_damage)."""
+    for p in (PATH, OLD):
+        k = fsutil.kind(p)
+        if k not in (None, "file"):
+            fsutil.set_aside(p, "not a file (%s)" % k)
+
+
 def append(msg):
     """Never raises: a full or broken flash must not stop the wake cycle."""
     try:

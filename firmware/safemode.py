@@ -35,6 +35,10 @@ def on_boot(cause=None):
     sleep gives the app one more boot (the count stands at the limit: one more crash and
     the bin is back in safe mode)."""
     d = _read()
+    if d and not (isinstance(d.get("n", 0), int) and isinstance(d.get("safe", False), bool)):
+        import fsutil
+
+        fsutil.set_aside(PATH, "wrong types")   # written anew below
     r = d.get("r", 0)
     r = r if isinstance(r, int) and 0 <= r < 32 else 0
     if d.get("safe") is True and cause == "deepsleep":

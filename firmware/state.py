@@ -100,7 +100,7 @@ def load(rtc, log=None):
                 else:
                     bad.append(k)
     if bad and log:
-        log("state: damaged fields reset to their defaults: %s" % ", ".join(bad))
+        log("state.json: damaged fields reset to their defaults: %s" % ", ".join(bad))
     return st
 
 

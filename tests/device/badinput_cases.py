@@ -197,7 +197,7 @@ for _ in range(N // 5):
         wrong += 1
 check.eq(raised, 0, "damaged identity.json: never raises")
 check.eq(wrong, 0, "damaged identity.json: always a string id")
-os.remove("identity.json")
+rm("identity.json")
 
 # reports kept in a damaged state for the queue: refused with a sentence, nothing queued
 raised = 0

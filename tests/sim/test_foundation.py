@@ -145,8 +145,8 @@ def test_crash_every_wake_ends_in_safe_mode_with_the_trace_reported(tmp_path):
     assert all("sense step broken on purpose" in e["trace"] for e in safe)
     assert [e["boots"] for e in safe] == [4] * 7
     assert [e["retry_s"] for e in safe] == [1800, 3600, 7200, 14400, 21600, 21600, 21600]
-    gaps = [b["ts"] - a["ts"] for a, b in zip(safe, safe[1:])]
-    assert all(g >= r for g, r in zip(gaps, [1800, 3600, 7200, 14400, 21600, 21600]))
+    gaps = [b["ts"] - a["ts"] for a, b in zip(safe, safe[1:], strict=False)]
+    assert all(g >= r for g, r in zip(gaps, [1800, 3600, 7200, 14400, 21600, 21600], strict=True))
     flash = tmp_path / "flash" / "bin-0001"
     assert json.loads((flash / "boots.json").read_text())["safe"] is True
     assert "RuntimeError" in (flash / "last_trace.txt").read_text()
