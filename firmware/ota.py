@@ -205,12 +205,12 @@ class _Fetch:
         self.reply = None
         self.got = 0
 
-    def on_message(self, suffix, msg):
+    def on_message(self, suffix, msg, head=None):
         if suffix == "ota/data":
-            if msg is not None and len(msg) >= 5:
+            if isinstance(msg, bytes) and len(msg) >= 5:
                 self.reply = msg
         elif self._other is not None:     # a command meanwhile: the downlink keeps it
-            self._other(suffix, msg)
+            self._other(suffix, msg, head)
 
     def get(self, off, n):
         """(kind, data): kind b"D" (data), b"E" (the bundle ends at off), b"N" (unknown)."""

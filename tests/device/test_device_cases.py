@@ -22,7 +22,7 @@ from ..conftest import DEVICE, TESTS
     ("fillwatch_cases.py", 60),
     ("energy_cases.py", 83),
     ("outbox_cases.py", 20),
-    ("downlink_cases.py", 22),   # includes a fuzz of 2,000 sessions of garbled downlink
+    ("downlink_cases.py", 35),   # includes a fuzz of 2,000 sessions of garbled downlink
 ])
 def test_on_unix_port(device, script, cases):
     device(script, expect_cases=cases)
