@@ -106,3 +106,30 @@ def test_non_ascii_text_goes_through_umqtt_byte_exact(broker, tmp_path):
     assert "surrogate" in acks[1]["res"]
     assert "oversize" in acks[2]["res"]
     assert acks[3]["res"] == "duplicate keys refused"
+
+
+def test_observer_misses_nothing_across_a_broker_restart(tmp_path):
+    """The simulator's observer has a persistent session: what bins deliver while it is
+    reconnecting after a broker restart is queued for it, so telemetry_lost counts only
+    what the bins lost."""
+    import paho.mqtt.client as mqtt
+
+    from host_tools.broker import Broker
+
+    with Broker(workdir=tmp_path / "broker") as broker:
+        sub = Subscriber(broker.host, broker.port, client_id="t-observer-restart").start()
+        try:
+            broker.restart()
+            # a bin delivers at once, before the observer's reconnect
+            pub = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id="t-restart-bin")
+            pub.connect(broker.host, broker.port)
+            pub.loop_start()
+            for i in range(20):
+                pub.publish("bins/bin-r1/telemetry", b'{"seq": %d}' % i, qos=1)
+            pub.loop_stop()
+            pub.disconnect()
+            assert _wait(lambda: sub.count("telemetry") >= 20)
+            seqs = [m.json()["seq"] for m in sub.of_kind("telemetry", "bin-r1")]
+            assert sorted(seqs) == list(range(20))
+        finally:
+            sub.stop()
