@@ -117,9 +117,8 @@ def run_cycle(board, force_report=False):
     aside = fsutil.unreported()   # files set aside (this boot or one before), not yet told
     if damage or aside:
         events.append(("flash_damage", _damage_detail(damage, aside)))
-    cause = power_policy.boot_cause(board, st)   # brown-outs recognised
-    if cause not in ("deepsleep", "power_on"):
-        events.append(("reset", {"cause": cause}))
+    # brown-outs recognised, a power loss in a surge told as such (an event either way)
+    cause = power_policy.boot_cause(board, st, state.from_rtc, events)
     if st["crashes"]:
         events.append(("recovered", {"crashes": st["crashes"]}))
     trial = ota.trial()

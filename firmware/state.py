@@ -8,6 +8,7 @@ from micropython import const
 
 PATH = "state.json"
 VERSION = 1
+from_rtc = False            # the last load found a valid state in RTC memory (the supply held)
 _MAX_BYTES = const(12288)   # a state is 1-4 KB; a larger file (or RTC copy) is damage
 _SEP = (",", ":")   # no spaces: the state goes to RTC memory and flash every wake
 
@@ -62,6 +63,8 @@ def _fits(k, v, default):
 def load(rtc, log=None):
     """The newest valid copy (RTC memory or flash). A field of the wrong kind (damage, an
     older format) takes its default, and log() says which."""
+    global from_rtc
+    from_rtc = False
     best = mem = dm = None
     try:
         mem = rtc.memory()
@@ -69,6 +72,7 @@ def load(rtc, log=None):
             dm = fsutil.parse(mem)[0]
             if _valid(dm):
                 best = dm
+                from_rtc = True
     except Exception:  # noqa: BLE001 - damaged RTC memory is only a missing copy
         pass
     # the flash copy is most often the very bytes of the RTC copy (save() writes both):

@@ -20,7 +20,7 @@ from ..conftest import DEVICE, TESTS
     ("compactor_cases.py", 19),
     ("ranger_cases.py", 33),
     ("fillwatch_cases.py", 60),
-    ("energy_cases.py", 83),
+    ("energy_cases.py", 88),
     ("outbox_cases.py", 20),
     ("downlink_cases.py", 35),   # includes a fuzz of 2,000 sessions of garbled downlink
 ])
