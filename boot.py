@@ -22,7 +22,7 @@ try:
     with open("slot.json") as _f:
         import json   # only with a slot.json: an import of json looks through sys.path
 
-        _s = json.loads(_f.read())
+        _s = json.loads(_f.read(513))   # a slot record is under 200 bytes
     if _s.get("active") in ("fw_a", "fw_b"):
         _slot = _s["active"]
         if _s.get("trial") and (_s.get("tries", 0) >= 3 or _s.get("n", 0) >= 20):
@@ -38,6 +38,16 @@ try:
             _save(_s)
 except Exception:  # no slot.json (as deployed) or unreadable: the factory slot
     _s = None
+    try:   # one that is there but damaged is set aside (the app reports slot.json.bad)
+        import os
+
+        try:
+            os.remove("slot.json.bad")
+        except OSError:
+            pass
+        os.rename("slot.json", "slot.json.bad")
+    except OSError:
+        pass
 if _slot == "firmware":
     for _p in ("firmware", "firmware/lib"):
         if _p not in sys.path:

@@ -16,11 +16,14 @@ if safemode.active():
 
     shell.attach(_board)
     safemode.announce(_board, print)
-    from shell import *  # noqa: E402, F403
-
     print("\nSAFE MODE after %d boots without a finished wake: the app is stopped and the "
-          "motor locked out.\nLast error:\n%s\nType help(); safe_mode_off() leaves safe "
-          "mode." % (safemode.boots(), safemode.last_trace()))
+          "motor locked out.\nLast error:\n%s\nPress a key within 30 s to keep the REPL "
+          "(help(); safe_mode_off() leaves safe mode); otherwise the bin sleeps %d min and "
+          "tries the app again." % (safemode.boots(), safemode.last_trace(),
+                                     safemode.retry_ms() // 60000))
+    if not safemode.technician(_board):
+        _board.deepsleep(safemode.retry_ms())
+    from shell import *  # noqa: E402, F403
 else:
     try:
         import app  # noqa: E402

@@ -435,11 +435,12 @@ def bench_ota(res: dict) -> None:
     runs in (the bundle's header read as the bin reads it); baseline: the sha256 of the whole
     bundle, read from flash in 512-byte blocks, measured the same way."""
     from host_tools.ota import bundle as bundles
-    from host_tools.ota import ed25519
+    from host_tools.ota import signing
 
     work = WORK / "ota"
     work.mkdir(parents=True, exist_ok=True)
-    seed, pub = ed25519.generate()
+    seed = signing.generate()
+    pub = signing.public_raw(seed)
     b = bundles.build(seed, "9.9.9", platform="linux")
     (work / "bundle.bin").write_bytes(b.to_bytes())
     (work / "pub.bin").write_bytes(pub)

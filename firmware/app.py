@@ -35,11 +35,24 @@ def log(msg):
 
 
 def identity():
-    d = fsutil.read_json("identity.json")
-    if not isinstance(d, dict) or not isinstance(d.get("id"), str):
-        log("identity.json missing or invalid: reporting as bin-unprovisioned")
-        return {"id": "bin-unprovisioned"}
-    return d
+    return config.identity(log)
+
+
+def _damage_detail(damage, aside):
+    """The flash_damage event: what was found (the log's words, the first few) and the
+    files set aside as <name>.bad (kept as <name>.old for the technician)."""
+    what = damage[:3]
+    for note in fsutil.found:
+        if len(what) >= 4:
+            break
+        if not any(note.split(":", 1)[0] in w for w in what):
+            what.append(note[:_DAMAGE_MSG])
+    for name in aside:
+        if len(what) >= 4:
+            break
+        if not any(name in w for w in what):
+            what.append("%s: set aside" % name)
+    return {"what": what, "files": aside[:8]}
 
 
 def _remember(st, ts, fill):
@@ -83,7 +96,8 @@ def run_cycle(board, force_report=False):
     logring.clock = clock
     board.wdt.feed()
     fsutil.remove_stale_tmp()
-    damage = []   # files found damaged: logged, and one event for the back office
+    logring.check()
+    damage = []   # damage found: logged, and one event for the back office
 
     def flash_log(msg):
         log(msg)
@@ -100,11 +114,11 @@ def run_cycle(board, force_report=False):
         log("outbox.q: the record being written when the power failed was dropped")
     _requeue(st, outbox)
     events = []
-    if damage:
-        events.append(("flash_damage", {"what": damage[:3]}))
-    cause = power_policy.boot_cause(board, st)   # brown-outs recognised
-    if cause not in ("deepsleep", "power_on"):
-        events.append(("reset", {"cause": cause}))
+    aside = fsutil.unreported()   # files set aside (this boot or one before), not yet told
+    if damage or aside:
+        events.append(("flash_damage", _damage_detail(damage, aside)))
+    # brown-outs recognised, a power loss in a surge told as such (an event either way)
+    cause = power_policy.boot_cause(board, st, state.from_rtc, events)
     if st["crashes"]:
         events.append(("recovered", {"crashes": st["crashes"]}))
     trial = ota.trial()
@@ -114,9 +128,7 @@ def run_cycle(board, force_report=False):
     # sense
     r = sense.read(board, cfg)
     now = r.ts
-    if r.fill is None:
-        if not st["faults"] & FLAG_NO_READING:
-            events.append(("sensor_fault", {"errors": r.errors}))
+    if fillwatch.no_reading(r, st, events):   # a fault once it persists, not one odd wake
         st["faults"] |= FLAG_NO_READING
     else:
         st["faults"] &= ~FLAG_NO_READING
@@ -166,6 +178,8 @@ def run_cycle(board, force_report=False):
     for code, detail in events:
         reports.append(("event", report.event(now, code, detail)))
     _queue(st, outbox, reports)
+    for name in aside:   # reported (the event is on flash): each damage is told once
+        fsutil.seen(name)
     st["dropped"] = outbox.dropped
     if len(outbox) and (st["last_report"] == now) \
             and power_policy.may_transmit(board, st, r, events):
@@ -183,6 +197,7 @@ def run_cycle(board, force_report=False):
         power_policy.note_modem(clock.ticks_diff(clock.ticks_ms(), t_tx))
 
     # sleep
+    del fsutil.found[:]   # told (a process may run many wakes)
     st["crashes"] = 0
     safemode.cycle_done()
     awake = clock.ticks_diff(clock.ticks_ms(), t_wake)

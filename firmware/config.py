@@ -1,9 +1,10 @@
 # Configuration: defaults, validation as a whole, atomic persistence (config.json).
-import os
-
-from fsutil import read_json, write_json
+import fsutil
+from fsutil import write_json
+from micropython import const
 
 PATH = "config.json"
+_MAX_BYTES = const(2048)   # every field at its longest is under 1 KB
 
 # key: (default, min, max). Every value is an int; ranges are what the hardware tolerates.
 SCHEMA = {
@@ -75,23 +76,38 @@ def validate(changes, base):
 
 
 def load(log=None):
-    """The stored config over the defaults; a bad file is reported and ignored."""
+    """The stored config over the defaults. A damaged file (not a file, larger than
+    _MAX_BYTES, not a JSON object, or rejected by validate) is set aside as config.json.bad,
+    reported by log() and replaced by the defaults: the next wake finds no damage."""
     base = defaults()
-    stored = read_json(PATH)
+    n = fsutil.count
+    stored = fsutil.read_json(PATH, _MAX_BYTES, dict)
     if stored is None:
-        try:
-            os.stat(PATH)
-        except OSError:
-            return base          # none stored: the defaults, nothing to say
-        if log:
-            log("config.json unreadable, using defaults")
-        return base
+        if fsutil.count > n and log:
+            log("config.json damaged (%s), using defaults" % fsutil.found[-1].split(": ", 1)[-1]
+                if fsutil.found else "config.json damaged, using defaults")
+        return base          # none stored: the defaults, nothing to say
     try:
         return validate(stored, base)
     except ValueError as e:
+        fsutil.set_aside(PATH, "rejected")
         if log:
             log("config.json rejected, using defaults: %s" % e)
         return base
+
+
+def identity(log=None):
+    """identity.json ({"id", "user", "password", ...}): who the bin is to the broker. A
+    damaged or unprovisioned one reports as bin-unprovisioned."""
+    d = fsutil.read_json("identity.json", 1024, dict)
+    if isinstance(d, dict) and not (isinstance(d.get("id"), str) and 0 < len(d["id"]) <= 64):
+        fsutil.set_aside("identity.json", "no device id")
+        d = None
+    if d is None:
+        if log:
+            log("identity.json missing or invalid: reporting as bin-unprovisioned")
+        return {"id": "bin-unprovisioned"}
+    return d
 
 
 def save(cfg):

@@ -193,11 +193,18 @@ def budget_mwh(p, capacity_mwh):
     return p["harv"] + spare / _BUDGET_DAYS
 
 
-def boot_cause(cause, p):
+def boot_cause(cause, p, rtc_kept=True):
     """The reset cause, with a brown-out recognised where the platform cannot tell it from
-    a power-on: the board came up cold while a surge it had announced was in progress."""
+    a power-on: the board came up cold while a surge it had announced was in progress and
+    its RTC memory held (the supply sagged, it did not go away). With the RTC memory lost
+    too, the supply failed during the surge: a power cut or a brown-out deep enough to
+    clear it, which this board cannot tell apart: "power_loss". A cold boot with no surge
+    announced is a power-on, never a brown-out."""
     if cause == "brownout":
         return cause
+    if cause in ("power_on", "hard") and p is not None and p.get("hi"):
+        return "brownout" if rtc_kept else "power_loss"
+    return cause
     if cause in ("power_on", "hard") and p is not None and p.get("hi"):
         return "brownout"
     return cause

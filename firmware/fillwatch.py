@@ -14,6 +14,7 @@ _GARBLED_WAKES = const(2)
 _STUCK_WAKES = const(2)      # identical bursts, identical value: a frozen output
 _DISAGREE_WAKES = const(3)
 _CLEAR_WAKES = const(2)      # good wakes before a fault is cleared
+_NO_READING_WAKES = const(3)  # wakes in a row with no fused reading before it is a fault
 _MIN_STUCK_PINGS = const(3)
 
 _FIRE_RISE_FLOOR_C = const(30)  # the rise-rate rule needs at least this much heat
@@ -108,6 +109,28 @@ def check(r, st, cfg, events):
     _drop_stuck(r, slots, cfg)
     _fire(r, fs, cfg, events)
     _tilt(r, fs, events)
+
+
+def no_reading(r, st, events):
+    """A wake whose sensors gave no fused reading (no majority in the bursts, every sensor
+    failing) is one odd wake, not a fault: the `sensor_fault` (why "no reading") goes out
+    after _NO_READING_WAKES of them in a row, once, and clears with the first reading.
+    A knocked-over bin has no level by design: its wakes neither count nor clear. Returns
+    whether the fault stands (the telemetry flag)."""
+    fs = _fs(st)
+    n = fs.get("nr", 0)
+    if not isinstance(n, int) or isinstance(n, bool) or n < 0:
+        n = 0
+    if r.fill is not None:
+        fs["nr"] = 0
+        return False
+    if r.tilted:
+        return n >= _NO_READING_WAKES
+    n += 1
+    fs["nr"] = n
+    if n == _NO_READING_WAKES:
+        events.append(("sensor_fault", {"why": "no reading", "wakes": n, "errors": r.errors}))
+    return n >= _NO_READING_WAKES
 
 
 def vet(r, st, cfg):

@@ -8,6 +8,8 @@
 # provisioned in flash (ca.der) and its host name; mbedTLS keeps its buffers outside the GC
 # heap. Incoming PUBLISHes (config, commands) larger than max_in are read and discarded in
 # small chunks (the callback gets None), so an oversize downlink cannot exhaust the heap.
+import os
+
 from micropython import const
 from umqtt import simple
 
@@ -15,6 +17,7 @@ TOPIC = "bins/%s/%s"
 CA_PATH = "ca.der"
 _PINGRESP = const(0xD0)
 _CHUNK = const(64)
+_CA_MAX = const(4096)   # a CA certificate (DER) is 0.5-2 KB
 
 
 _SUITES = ["TLS-ECDHE-ECDSA-WITH-AES-128-GCM-SHA256", "TLS-ECDHE-RSA-WITH-AES-128-GCM-SHA256"]
@@ -24,14 +27,28 @@ class TlsError(OSError):
     pass
 
 
+def _bytes(s):
+    """UTF-8 bytes of a str (bytes pass through): what umqtt must be given."""
+    return s.encode() if isinstance(s, str) else s
+
+
 def tls_context(ca_path=CA_PATH):
     """A client context that requires the broker's certificate to chain to the provisioned
     CA, or None when no CA is provisioned (plain MQTT, the simulator's default)."""
-    try:
-        with open(ca_path, "rb") as f:
-            ca = f.read()
-    except OSError:
+    import fsutil
+
+    k = fsutil.kind(ca_path)
+    if k is None:
         return None
+    # a damaged CA is never set aside: without it the bin would fall back to plain MQTT and
+    # send its credentials in the clear. The session fails, saying why.
+    try:
+        if k != "file" or os.stat(ca_path)[6] > _CA_MAX:
+            raise OSError("not a file of at most %d bytes" % _CA_MAX)
+        with open(ca_path, "rb") as f:
+            ca = f.read(_CA_MAX)
+    except OSError as e:
+        raise TlsError("tls: %s is damaged (%s)" % (ca_path, e))
     import ssl
 
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
@@ -133,11 +150,14 @@ class _Client(simple.MQTTClient):
             b = self.sock.read(2)
             pid = b[0] << 8 | b[1]
             sz -= 2
+        self.head = None
         if sz > self.max_in:
-            while sz > 0:   # drain without keeping it
+            while sz > 0:   # drain without keeping it, but its first bytes (for its id)
                 got = self.sock.read(min(sz, _CHUNK))
                 if not got:
                     raise OSError("mqtt: link lost in a message")
+                if self.head is None:
+                    self.head = got
                 sz -= len(got)
             msg = None
         else:
@@ -178,11 +198,13 @@ class Session:
 
         simple.socket = _Net(opener, self._t)
         cfg, ident = self._cfg, self._ident
-        c = _Client(self.device_id, host, cfg["broker_port"],
-                    user=ident.get("user"), password=ident.get("password"),
+        user, pswd = ident.get("user"), ident.get("password")
+        c = _Client(_bytes(self.device_id), host, cfg["broker_port"],
+                    user=_bytes(user) if user else None,
+                    password=_bytes(pswd) if pswd is not None else None,
                     keepalive=cfg["keepalive_s"])
         c.set_callback(self._incoming)
-        c.set_last_will(self.topic("state"), will, retain=True, qos=1)
+        c.set_last_will(_bytes(self.topic("state")), _bytes(will), retain=True, qos=1)
         try:
             self.session_present = bool(c.connect(clean_session=clean))
         except Exception:
@@ -194,16 +216,26 @@ class Session:
     def _incoming(self, topic, msg):
         if self.on_message is None:
             return
-        t = topic.decode() if isinstance(topic, bytes) else topic
+        try:
+            t = topic.decode() if isinstance(topic, bytes) else topic
+        except UnicodeError:
+            return   # not a topic of this bin's (those are ASCII)
         pre = TOPIC % (self.device_id, "")
-        self.on_message(t[len(pre):] if t.startswith(pre) else t, msg)
+        suffix = t[len(pre):] if t.startswith(pre) else t
+        if msg is None:   # oversize: its first bytes go along for the ack's id
+            self.on_message(suffix, None, getattr(self._client, "head", None))
+        else:
+            self.on_message(suffix, msg)
 
     def subscribe(self, suffix, qos=1):
-        self._client.subscribe(self.topic(suffix), qos=qos)
+        self._client.subscribe(_bytes(self.topic(suffix)), qos=qos)
 
     def publish(self, suffix, payload, retain=False, qos=1):
-        """QoS 1: returns once the broker's PUBACK arrived (raises on timeout/link loss)."""
-        self._client.publish(self.topic(suffix), payload, retain=retain, qos=qos)
+        """QoS 1: returns once the broker's PUBACK arrived (raises on timeout/link loss).
+        Topic and payload go to umqtt as bytes: it sizes the packet with len(), which
+        counts characters in a str, so a non-ASCII str would be cut short."""
+        self._client.publish(_bytes(self.topic(suffix)), _bytes(payload), retain=retain,
+                             qos=qos)
 
     def poll(self, max_in=None):
         """Read one incoming packet, waiting at most the socket timeout (raises OSError

@@ -71,7 +71,7 @@ def parse_version(v):
 
 
 def slot_info():
-    d = fsutil.read_json(SLOT)
+    d = fsutil.read_json(SLOT, 512, dict)
     return d if isinstance(d, dict) else {}
 
 
@@ -85,7 +85,7 @@ def inactive_slot():
 
 
 def job():
-    d = fsutil.read_json(JOB)
+    d = fsutil.read_json(JOB, 1024, dict)
     return d if isinstance(d, dict) and valid_name(d.get("b")) else None
 
 
@@ -205,12 +205,12 @@ class _Fetch:
         self.reply = None
         self.got = 0
 
-    def on_message(self, suffix, msg):
+    def on_message(self, suffix, msg, head=None):
         if suffix == "ota/data":
-            if msg is not None and len(msg) >= 5:
+            if isinstance(msg, bytes) and len(msg) >= 5:
                 self.reply = msg
         elif self._other is not None:     # a command meanwhile: the downlink keeps it
-            self._other(suffix, msg)
+            self._other(suffix, msg, head)
 
     def get(self, off, n):
         """(kind, data): kind b"D" (data), b"E" (the bundle ends at off), b"N" (unknown)."""
@@ -253,11 +253,7 @@ def _header(f, name):
 
 
 def _read_pub():
-    try:
-        with open(PUB, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
+    return fsutil.read_bytes(PUB, 64)   # 32 bytes; anything else is set aside
 
 
 def _hash_ok(path, size, digest):
@@ -341,7 +337,7 @@ def step(sess, st, board, running, log, after=None):
             j.update({"v": m["v"], "hdr": hdr, "total": total, "slot": slot})
             fsutil.write_json(JOB, j)
             events.append(("ota_started", {"v": m["v"], "bytes": total}))
-        m = fsutil.read_json(j["slot"] + "/" + MANIFEST)
+        m = fsutil.read_json(j["slot"] + "/" + MANIFEST, _MANIFEST_MAX, dict)
         if not isinstance(m, dict) or not isinstance(m.get("files"), list) \
                 or j["slot"] != slot:
             raise Refused("manifest", "the slot's manifest is gone")

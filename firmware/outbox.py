@@ -25,6 +25,8 @@ PATH = "outbox.q"
 _MAGIC = const(0xA5)
 _HDR = const(8)
 _MAX_BODY = const(4096)        # a larger length field is damage, not a report
+_MAX_FILE = const(163840)      # 200 reports and the dead records before a compaction fit
+                               # in half of this; a larger log is damage and is set aside
 _COMPACT_DEAD = const(8192)    # rewrite the log when this many bytes are dead
 _WRITE_CHUNK = const(2048)     # compaction writes about this much at a time
 _T_REPORT = const(82)          # 'R'
@@ -44,7 +46,13 @@ class Outbox:
         self.skipped = 0       # damaged records found by the last scan...
         self.damaged = 0       # ...of which before the last good record (not a power cut)
         self._size = 0
-        self._scan()
+        if fsutil.check(path, _MAX_FILE) >= 0:   # not a file, too large: set aside
+            try:
+                self._scan()
+            except OSError as e:   # a file that cannot be read is damage, not a crash
+                self._live, self.skipped, self.damaged = [], 1, 1
+                fsutil.set_aside(path, "unreadable (%s)" % e)
+                return
         if self.skipped:
             self._compact()
 
@@ -81,14 +89,17 @@ class Outbox:
             off = 0
             bad = False
             batch = []             # 'r' records waiting for their commit
+            torn = True            # the bad bytes at the end look like a cut append
+            buf = bytearray(64)
             while off + _HDR <= size:
                 rec = self._read_rec(f, off)
                 if rec is None:
                     if not bad:
                         self.skipped += 1
+                        torn = self._torn(f, off, size)
                     bad = True
                     batch = []     # a batch torn or damaged: none of it
-                    off += 1       # resync: look for the next good record
+                    off = self._next_magic(f, off + 1, size, buf)   # resync
                     continue
                 if self.skipped:
                     self.damaged = self.skipped   # damage before a good record: not a cut
@@ -116,9 +127,39 @@ class Outbox:
                 off += _HDR + len(body)
             if (off < size and not bad) or batch:
                 self.skipped += 1      # a torn header at the end, a batch not committed
+                if off < size and not bad:
+                    torn = self._torn(f, off, size)
+            if bad and not torn or (off < size and not bad and not torn):
+                self.damaged = self.skipped   # not what a power cut leaves: damage
             self._size = size
         finally:
             f.close()
+
+    def _torn(self, f, off, size):
+        """Do the bytes at off look like an append a power cut ended (a record header, or
+        part of one, whose body runs past the end)? Anything else is damage."""
+        h = self._hdr
+        f.seek(off)
+        k = f.readinto(h)
+        if not k or h[0] != _MAGIC:
+            return False
+        if k < _HDR:
+            return True
+        return off + _HDR + (h[2] | h[3] << 8) > size
+
+    @staticmethod
+    def _next_magic(f, off, size, buf):
+        """The offset of the next record marker at or after off (size if none)."""
+        while off < size:
+            f.seek(off)
+            n = f.readinto(buf)
+            if not n:
+                return size
+            for i in range(n):
+                if buf[i] == _MAGIC:
+                    return off + i
+            off += n
+        return size
 
     def peek(self, n):
         """The oldest n reports as (kind, payload) pairs, read from flash one at a time."""

@@ -104,11 +104,21 @@ def soc_pct(st):
     return int(p["soc"] + 0.5)
 
 
-def boot_cause(board, st):
-    """Reset cause for this boot (brown-outs recognised); the surge marker is cleared and the
-    wake source ('timer', 'door', 'button') noted for the wake scheduling."""
+def boot_cause(board, st, rtc_kept=True, events=None):
+    """Reset cause for this boot (brown-outs recognised, energy.boot_cause; rtc_kept: the
+    state came through RTC memory); the surge marker is cleared and the wake source
+    ('timer', 'door', 'button') noted for the wake scheduling. With events, a reset that is
+    not a deep-sleep wake or a plain power-on becomes a `reset` event (a power loss in a
+    surge says so: it may have been either)."""
     p = st.get("pwr")
-    c = energy.boot_cause(board.reset_cause(), p)
+    c = energy.boot_cause(board.reset_cause(), p, rtc_kept)
+    if events is not None and c == "power_loss":
+        events.append(("reset", {"cause": c, "during": p.get("hi"),
+                                 "why": "the supply failed during a %s surge: a power cut or "
+                                        "a brown-out, which this board cannot tell apart"
+                                        % p.get("hi")}))
+    elif events is not None and c not in ("deepsleep", "power_on"):
+        events.append(("reset", {"cause": c}))
     if isinstance(p, dict):
         p["hi"] = None
         p["wake"] = board.wake_reason()

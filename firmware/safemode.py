@@ -2,35 +2,70 @@
 # the count. After _LIMIT boots in a row that never finished a cycle (a crash every wake,
 # a hang ended by the watchdog, a module that no longer imports), the app is not started:
 # the motor stays locked out, the watchdog is not started, the last traceback is kept in
-# flash and sent once, and the REPL waits for a technician (safe_mode_off()).
+# flash and sent (a minimal report: no part of the app is imported for it), and the REPL
+# waits for a technician (safe_mode_off()). With no technician at the service header the
+# bin deep-sleeps (30 min, doubling to 6 h) and gives the app one more boot when it wakes:
+# a bin whose damage is gone (a file put back, a broker back) recovers by itself; one that
+# crashes again is back in safe mode after that one boot.
 import os
 import sys
 
 from micropython import const
 
-from fsutil import read_json, write_atomic, write_json
+from fsutil import read_bytes, read_json, write_atomic, write_json
 
 PATH = "boots.json"
 TRACE = "last_trace.txt"
 _LIMIT = const(3)
 _TRACE_MAX = const(1500)
+_RETRY_S = const(1800)        # the first sleep in safe mode before the app is tried again
+_RETRY_MAX_S = const(21600)
+_TECHNICIAN_MS = const(30000)  # the REPL waits this long for a key before the bin sleeps
 
 
 def _read():
-    d = read_json(PATH)
+    d = read_json(PATH, 256, dict)
     return d if isinstance(d, dict) else {}
 
 
 def on_boot(cause=None):
     """boot.py: count this boot; True when the bin must stay in safe mode. A power-on (the
     supply came back: a power cut, a battery swap) is no crash: the count starts again, so
-    power cuts in a row never put a healthy bin in safe mode."""
+    power cuts in a row never put a healthy bin in safe mode. A wake from safe mode's own
+    sleep gives the app one more boot (the count stands at the limit: one more crash and
+    the bin is back in safe mode)."""
     d = _read()
+    if d and not (isinstance(d.get("n", 0), int) and isinstance(d.get("safe", False), bool)):
+        import fsutil
+
+        fsutil.set_aside(PATH, "wrong types")   # written anew below
+    r = d.get("r", 0)
+    r = r if isinstance(r, int) and 0 <= r < 32 else 0
+    if d.get("safe") is True and cause == "deepsleep":
+        write_json(PATH, {"n": _LIMIT, "safe": False, "r": r + 1})
+        return False
     n = d.get("n", 0)
     n = n + 1 if isinstance(n, int) and cause != "power_on" else 1
     safe = d.get("safe") is True or n > _LIMIT
-    write_json(PATH, {"n": n, "safe": safe})
+    write_json(PATH, {"n": n, "safe": safe, "r": r})
     return safe
+
+
+def retry_ms():
+    """How long safe mode sleeps before the app is tried again: 30 min, doubling per
+    retry that failed, at most 6 h."""
+    r = _read().get("r", 0)
+    r = r if isinstance(r, int) and 0 <= r < 8 else 8
+    return min(_RETRY_MAX_S, _RETRY_S << r) * 1000
+
+
+def technician(board):
+    """Is a technician at the service header (a key within _TECHNICIAN_MS)? Then the REPL
+    stays up; otherwise safe mode sleeps and tries again."""
+    try:
+        return bool(board.technician(_TECHNICIAN_MS))
+    except Exception:  # noqa: BLE001 - a board that cannot tell: keep the REPL up
+        return True
 
 
 def active():
@@ -71,10 +106,8 @@ def save_trace(exc):
 
 
 def last_trace():
-    try:
-        with open(TRACE, "rb") as f:
-            raw = f.read()
-    except OSError:
+    raw = read_bytes(TRACE, _TRACE_MAX + 64)   # save_trace keeps it under _TRACE_MAX
+    if raw is None:
         return ""
     try:
         return raw.decode()
@@ -84,18 +117,24 @@ def last_trace():
 
 def announce(board, log):
     """One minimal report from safe mode: an event with the boot count and the last
-    traceback, if the data link comes up. Never raises."""
+    traceback, queued in the outbox (a session that fails leaves it for the next one) and
+    sent if the data link comes up. Only the reporting modules are imported, after a
+    collection, so that it gets through with the heap a damage left. Never raises."""
     try:
+        import gc
+
+        gc.collect()
         import config
         import report
-        from app import identity
         from outbox import Outbox
 
         ob = Outbox()
         ob.put("event", report.event(board.clock.time(), "safe_mode",
-                                     {"boots": boots(), "trace": last_trace()[-600:]}))
+                                     {"boots": boots(), "retry_s": retry_ms() // 1000,
+                                      "trace": last_trace()[-600:]}))
+        gc.collect()
         status = {"st": "safe_mode", "ts": board.clock.time(), "fw": "safe"}
-        return report.deliver(board, config.load(), identity(), ob, status, log) > 0
+        return report.deliver(board, config.load(), config.identity(), ob, status, log) > 0
     except Exception as e:  # noqa: BLE001 - safe mode must reach the REPL whatever happens
         log("safe mode: the report could not be sent: %s" % e)
         return False

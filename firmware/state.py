@@ -1,12 +1,15 @@
 # What must survive deep sleep: kept in RTC memory, with a flash copy for power cuts.
 # Each save bumps "gen"; on boot the newest valid copy wins.
 import json
-import os
 
+import fsutil
 from fsutil import write_atomic
+from micropython import const
 
 PATH = "state.json"
 VERSION = 1
+from_rtc = False            # the last load found a valid state in RTC memory (the supply held)
+_MAX_BYTES = const(12288)   # a state is 1-4 KB; a larger file (or RTC copy) is damage
 _SEP = (",", ":")   # no spaces: the state goes to RTC memory and flash every wake
 
 
@@ -60,31 +63,37 @@ def _fits(k, v, default):
 def load(rtc, log=None):
     """The newest valid copy (RTC memory or flash). A field of the wrong kind (damage, an
     older format) takes its default, and log() says which."""
+    global from_rtc
+    from_rtc = False
     best = mem = dm = None
     try:
         mem = rtc.memory()
-        if mem:
-            dm = json.loads(mem)
+        if mem and len(mem) <= _MAX_BYTES:
+            dm = fsutil.parse(mem)[0]
             if _valid(dm):
                 best = dm
-    except (ValueError, TypeError):
+                from_rtc = True
+    except Exception:  # noqa: BLE001 - damaged RTC memory is only a missing copy
         pass
     # the flash copy is most often the very bytes of the RTC copy (save() writes both):
     # then it is not parsed a second time
-    raw = _read(PATH)
+    n = fsutil.count
+    raw = fsutil.read_bytes(PATH, _MAX_BYTES)   # not a file, too large: set aside
     if raw is not None and raw == mem:
         d = dm
     else:
-        try:
-            d = json.loads(raw) if raw is not None else None
-        except (ValueError, TypeError):
-            d = None
+        d = fsutil.parse(raw)[0] if raw is not None else None
     if _valid(d):
         if best is None or d["gen"] > best["gen"]:
             best = d
-    elif log and _exists(PATH):
-        log("state.json damaged (%s): %s" % ("not a state" if d is not None else "unreadable",
-                                            "RTC copy used" if best else "starting fresh"))
+    elif raw is not None or fsutil.count > n:
+        why = "set aside"
+        if raw is not None:
+            why = "not a state" if d is not None else "unreadable"
+            fsutil.set_aside(PATH, why)
+        if log:
+            log("state.json damaged (%s): %s" % (why, "RTC copy used" if best
+                                                 else "starting fresh"))
     st = fresh()
     bad = []
     if best:
@@ -95,7 +104,7 @@ def load(rtc, log=None):
                 else:
                     bad.append(k)
     if bad and log:
-        log("state: damaged fields reset to their defaults: %s" % ", ".join(bad))
+        log("state.json: damaged fields reset to their defaults: %s" % ", ".join(bad))
     return st
 
 
@@ -106,23 +115,6 @@ def reset(st):
     for k in _KEEP_ON_RESET:
         new[k] = st[k]
     return new
-
-
-def _read(path):
-    """The file's bytes, or None when it is missing or unreadable."""
-    try:
-        with open(path, "rb") as f:
-            return f.read()
-    except OSError:
-        return None
-
-
-def _exists(path):
-    try:
-        os.stat(path)
-        return True
-    except OSError:
-        return False
 
 
 def save(rtc, st, to_flash=True):

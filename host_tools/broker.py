@@ -67,7 +67,10 @@ class Broker:
                 f"listener {self.port} {self.host}\n"
                 + tls
                 + f"allow_anonymous {'true' if self.anonymous else 'false'}\n"
-                "persistence false\n"
+                # persistent sessions (bins, observer) and their queued messages survive a
+                # restart of the broker: saved when it stops, read when it starts
+                "persistence true\n"
+                f"persistence_location {self.dir}/\n"
                 # as root, mosquitto would switch to its own user, which also clears the
                 # die-with-parent signal: keep the test broker as the user that started it
                 + ("user root\n" if os.geteuid() == 0 else "")
@@ -77,23 +80,37 @@ class Broker:
                 "max_queued_messages 100000\n"
                 + self.extra
             )
-            log = open(self.dir / "mosquitto.log", "wb")
-            self.proc = subprocess.Popen([find_mosquitto(), "-c", str(conf)], stdout=log,
-                                         stdin=subprocess.DEVNULL,
-                                         stderr=subprocess.STDOUT, start_new_session=True,
-                                         preexec_fn=die_with_parent)
-            log.close()
-            deadline = time.monotonic() + timeout
-            while time.monotonic() < deadline:
-                if self.proc.poll() is not None:
-                    break
-                try:
-                    with socket.create_connection((self.host, self.port), timeout=0.2):
-                        return self
-                except OSError:
-                    time.sleep(0.02)
+            if self._spawn(timeout):
+                return self
             self.stop()
         raise RuntimeError(f"mosquitto did not start; see {self.dir / 'mosquitto.log'}")
+
+    def _spawn(self, timeout: float) -> bool:
+        log = open(self.dir / "mosquitto.log", "ab")
+        self.proc = subprocess.Popen([find_mosquitto(), "-c", str(self.dir / "mosquitto.conf")],
+                                     stdout=log, stdin=subprocess.DEVNULL,
+                                     stderr=subprocess.STDOUT, start_new_session=True,
+                                     preexec_fn=die_with_parent)
+        log.close()
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.proc.poll() is not None:
+                return False
+            try:
+                with socket.create_connection((self.host, self.port), timeout=0.2):
+                    return True
+            except OSError:
+                time.sleep(0.02)
+        return False
+
+    def restart(self, timeout: float = 10) -> Broker:
+        """Stop mosquitto (it saves its sessions) and start it again on the same ports."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            self.proc.wait(5)
+        if not self._spawn(timeout):
+            raise RuntimeError(f"mosquitto did not restart; see {self.dir / 'mosquitto.log'}")
+        return self
 
     def stop(self) -> None:
         if self.proc and self.proc.poll() is None:

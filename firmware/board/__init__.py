@@ -46,6 +46,11 @@ class Board:
         """'timer', 'door', 'button' or None (not a deep-sleep wake)."""
         return self._platform.wake_reason()
 
+    def technician(self, wait_ms):
+        """Safe mode: does someone press a key on the service REPL within wait_ms?"""
+        f = getattr(self._platform, "technician", None)
+        return f(wait_ms) if f else False
+
     def deepsleep(self, ms):
         """Sleep ms milliseconds. On the device this resets the chip and never returns."""
         self.motor.off()

@@ -80,6 +80,15 @@ class Platform:
             return "button"
         return None
 
+    def technician(self, wait_ms):
+        """A key on the service UART (the REPL) within wait_ms."""
+        import select
+        import sys
+
+        p = select.poll()
+        p.register(sys.stdin, select.POLLIN)
+        return bool(p.poll(int(wait_ms)))
+
     def deepsleep(self, ms):
         import esp32
 

@@ -478,6 +478,11 @@ class Platform:
     def wake_reason(self):
         return self._c.boot["wake"]
 
+    def technician(self, wait_ms):
+        # inputs sampled ahead ("cache"): no hand at the REPL, nobody will press a key; at a
+        # REPL driven by hand the technician is there
+        return not self._c.cache
+
     def deepsleep(self, ms):
         if not rom:
             # `import main` typed at the REPL: no chip here resets and boots again

@@ -97,34 +97,31 @@ class A02YYUW:
         read with as few UART calls as the stream allows: one readinto of the bytes n clean
         frames take (the UART's timeout and timeout_char must exceed the frame period, so
         the read waits out the gaps between frames). A list of n outcomes: a frame's
-        distance or verdict; CHECKSUM after timeout_ms worth of frames (one every
-        _PERIOD_MS) without a valid one; TIMEOUT when timeout_ms passes without a valid
-        frame or a bad one. A reading that got no byte at all ends the burst: the sensor is
-        silent, and the rest is TIMEOUT too rather than waited for one by one."""
+        distance or verdict; when timeout_ms passes without a valid frame, CHECKSUM if a bad
+        one came and TIMEOUT otherwise, as read_mm says. Time decides, as in read_mm, never
+        a count of checksum failures: a stray byte (0xFF runs, line noise) makes the window
+        slide by one byte and fail once per byte, which is a resync, not a bad frame. A
+        reading that got no byte at all ends the burst: the sensor is silent, and the rest
+        is TIMEOUT too rather than waited for one by one."""
         clock, uart = self._clock, self._uart
         buf = self._buf
         out = []
-        max_bad = (timeout_ms + _PERIOD_MS - 1) // _PERIOD_MS
-        bad = 0            # bad frames since the last outcome
+        bad = False        # a checksum failed since the last outcome
         heard = False      # bytes since the last outcome
         t0 = clock.ticks_ms()
         while len(out) < n:
             got = uart.readinto(buf, min(_BUF, 4 * (n - len(out)) - self._n))
             if got:
+                heard = True
                 for i in range(got):
-                    heard = True
                     r = self._push(buf[i])
                     if r is None:
                         continue
-                    if r != _BAD:
-                        if len(out) < n:   # (a CHECKSUM verdict may have filled it)
-                            out.append(r)
-                        bad, heard, t0 = 0, False, clock.ticks_ms()
+                    if r == _BAD:
+                        bad = True
                         continue
-                    bad += 1
-                    if bad >= max_bad and len(out) < n:
-                        out.append(CHECKSUM)
-                        bad, heard, t0 = 0, False, clock.ticks_ms()
+                    out.append(r)   # (the read is sized: the n-th frame ends it)
+                    bad, heard, t0 = False, False, clock.ticks_ms()
             if len(out) < n and clock.ticks_diff(clock.ticks_ms(), t0) >= timeout_ms:
                 if bad:
                     out.append(CHECKSUM)
@@ -133,7 +130,7 @@ class A02YYUW:
                 else:
                     while len(out) < n:
                         out.append(TIMEOUT)
-                bad, heard, t0 = 0, False, clock.ticks_ms()
+                bad, heard, t0 = False, False, clock.ticks_ms()
         return out
 
     @staticmethod

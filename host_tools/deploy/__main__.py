@@ -27,7 +27,12 @@ FILE_OVERHEAD = 4096   # a flash block per file, on top of its bytes
 
 
 def _firmware_config():
-    """The firmware's own config module (validation is the same code on host and device)."""
+    """The firmware's own config module (validation is the same code on host and device).
+    MicroPython's const() is the identity on CPython."""
+    if "micropython" not in sys.modules:
+        import types
+
+        sys.modules["micropython"] = types.SimpleNamespace(const=lambda x: x)
     sys.path.insert(0, str(FIRMWARE))
     try:
         spec = importlib.util.spec_from_file_location("bin_config", FIRMWARE / "config.py")

@@ -49,7 +49,8 @@ def split(bins: int, shards: int) -> list[tuple[int, int]]:
 # unless named here
 _SAME = {"days", "seed", "mode"}
 _MIN = {"battery_soc_min_pct", "battery_soc_end_pct", "full_alert_lead_h_min"}
-_MAX = {"wall_s", "fill_abs_error_max_pct", "jam_hits_max", "motor_temp_max_c"}
+_MAX = {"wall_s", "fill_abs_error_max_pct", "jam_hits_max", "motor_temp_max_c",
+        "sensor_fault_catch_h_max"}
 
 
 def _add(key: str, vals: list):

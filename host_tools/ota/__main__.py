@@ -1,6 +1,7 @@
 """Signed over-the-air updates: keys, bundles, a bundle server and the update command.
 
     python -m host_tools.ota keygen --out keys/
+    python -m host_tools.ota pubkey --key keys/ota.key --out keys/ota_pub.bin
     python -m host_tools.ota build --key keys/ota.key --version 0.2.0 --out fw-0.2.0.bota
     python -m host_tools.ota serve --broker HOST:PORT --dir bundles/
     python -m host_tools.ota push --broker HOST:PORT --bundle fw-0.2.0 bin-0001 bin-0002
@@ -15,7 +16,7 @@ import uuid
 from pathlib import Path
 
 from host_tools.ota import bundle as bundles
-from host_tools.ota import ed25519
+from host_tools.ota import signing
 
 
 def _broker(text: str) -> tuple[str, int]:
@@ -30,8 +31,12 @@ def parse_args(argv=None):
                                 description=__doc__.split("\n")[0])
     sub = p.add_subparsers(dest="cmd", required=True)
     k = sub.add_parser("keygen", help="make a signing key pair (the private key stays here)")
-    k.add_argument("--out", required=True, help="folder for ota.key and ota_pub.bin")
+    k.add_argument("--out", required=True, help="folder for ota.key (PKCS#8 PEM, mode 0600) "
+                                                "and ota_pub.bin (raw public key)")
     k.add_argument("--name", default="ota", help="file name stem (default ota)")
+    pk = sub.add_parser("pubkey", help="write the raw public key (ota_pub.bin) of a key file")
+    pk.add_argument("--key", required=True, help="private key (PKCS#8 PEM)")
+    pk.add_argument("--out", required=True, help="file for the 32-byte public key")
     b = sub.add_parser("build", help="compile firmware/ and sign it as a bundle")
     b.add_argument("--key", required=True, help="private key from keygen")
     b.add_argument("--version", required=True, help="MAJOR.MINOR.PATCH of the new firmware")
@@ -66,6 +71,15 @@ def main(argv=None) -> int:
         print(f"private key {key} (keep it off the bins and out of version control)\n"
               f"public key  {pub} (provision it on every bin as ota_pub.bin)")
         return 0
+    if a.cmd == "pubkey":
+        try:
+            raw = bundles.public_key(Path(a.key))
+        except (OSError, ValueError) as e:
+            print(f"ota: {e}", file=sys.stderr)
+            return 1
+        Path(a.out).write_bytes(raw)
+        print(f"public key {a.out} ({raw.hex()[:16]}...)")
+        return 0
     if a.cmd == "build":
         out = Path(a.out)
         if out.suffix != ".bota" or not bundles.NAME_RE.match(out.stem):
@@ -73,20 +87,21 @@ def main(argv=None) -> int:
                   file=sys.stderr)
             return 2
         try:
-            seed = bundles.read_key(Path(a.key))
+            key = bundles.read_key(Path(a.key))
             src = Path(a.src) if a.src else bundles.FIRMWARE
-            b = bundles.build(seed, a.version, src, a.platform, a.min_soc, a.allow_downgrade)
+            b = bundles.build(key, a.version, src, a.platform, a.min_soc, a.allow_downgrade)
         except (OSError, ValueError, RuntimeError) as e:
             print(f"ota: {e}", file=sys.stderr)
             return 1
-        if not ed25519.verify(ed25519.public_key(seed), b.manifest_bytes, b.signature):
+        pub = signing.public_raw(key)
+        if not signing.verify(pub, b.manifest_bytes, b.signature):
             print("ota: the signature does not verify: not written", file=sys.stderr)
             return 1
         out.parent.mkdir(parents=True, exist_ok=True)
         data = b.to_bytes()
         out.write_bytes(data)
         print(f"{out}: version {a.version}, {len(b.manifest['files'])} files, "
-              f"{len(data)} bytes, signed by {ed25519.public_key(seed).hex()[:16]}...")
+              f"{len(data)} bytes, signed by {pub.hex()[:16]}...")
         return 0
     if a.cmd == "serve":
         from host_tools.ota.server import BundleServer

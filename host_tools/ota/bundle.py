@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from host_tools.deploy.build import SIM_ONLY, mpy_cross
-from host_tools.ota import ed25519
+from host_tools.ota import signing
 from host_tools.paths import FIRMWARE
 
 MAGIC = b"BOTA1"
@@ -85,10 +85,10 @@ def compile_tree(src: Path = FIRMWARE, platform: str = "esp32") -> dict[str, byt
     return out
 
 
-def build(seed: bytes | None, version: str, src: Path = FIRMWARE, platform: str = "esp32",
-          min_soc: int = 30, allow_downgrade: bool = False,
+def build(key: signing.PrivateKey | None, version: str, src: Path = FIRMWARE,
+          platform: str = "esp32", min_soc: int = 30, allow_downgrade: bool = False,
           compiled: dict[str, bytes] | None = None, app_text: str | None = None) -> Bundle:
-    """Compile src (a firmware/ tree) and sign its manifest with seed (None: unsigned, for
+    """Compile src (a firmware/ tree) and sign its manifest with key (None: unsigned, for
     tests of the bin's refusal). compiled: the tree already compiled (compile_tree) to reuse;
     app_text: the app.py source to use instead of src's."""
     if not VERSION_RE.match(version):
@@ -109,31 +109,29 @@ def build(seed: bytes | None, version: str, src: Path = FIRMWARE, platform: str 
     mb = json.dumps(manifest, separators=(",", ":")).encode()
     if len(mb) > MANIFEST_MAX:
         raise RuntimeError(f"manifest of {len(mb)} bytes: the bin takes {MANIFEST_MAX} at most")
-    sig = ed25519.sign(seed, mb) if seed is not None else b""
+    sig = signing.sign(key, mb) if key is not None else b""
     return Bundle(manifest, mb, sig, bytes(payload))
 
 
-def read_key(path: Path) -> bytes:
-    """A private key written by `keygen`: 64 hex digits."""
-    try:
-        seed = bytes.fromhex(Path(path).read_bytes().decode("ascii").strip())
-    except (ValueError, UnicodeDecodeError):
-        seed = b""
-    if len(seed) != 32:
-        raise ValueError(f"{path}: not an update signing key (64 hex digits expected)")
-    return seed
+def read_key(path: Path) -> signing.PrivateKey:
+    """A private key written by `keygen` (PKCS#8 PEM, private to its owner)."""
+    return signing.read_key(path)
 
 
 def keygen(folder: Path, name: str = "ota") -> tuple[Path, Path]:
-    """Write <name>.key (private, mode 0600, never commit it) and <name>_pub.bin (32 bytes,
-    provisioned on every bin)."""
+    """Write <name>.key (PKCS#8 PEM, mode 0600, never commit it) and <name>_pub.bin (the
+    raw 32-byte public key, provisioned on every bin)."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
     key, pub = folder / f"{name}.key", folder / f"{name}_pub.bin"
     if key.exists():
         raise FileExistsError(f"{key} exists: refusing to overwrite a signing key")
-    seed, public = ed25519.generate()
-    key.touch(mode=0o600)
-    key.write_text(seed.hex() + "\n")
-    pub.write_bytes(public)
+    k = signing.generate()
+    signing.write_key(key, k)
+    pub.write_bytes(signing.public_raw(k))
     return key, pub
+
+
+def public_key(path: Path) -> bytes:
+    """The raw public key (ota_pub.bin) of a private key file."""
+    return signing.public_raw(read_key(path))

@@ -35,7 +35,7 @@ class Counters:
     link_sessions: int = 0
     watchdog_resets: int = 0
     crashes: int = 0
-    safe_mode_entries: int = 0   # boots that ended in the REPL with no watchdog running
+    safe_mode_entries: int = 0   # boots that ended in safe mode (the REPL or its sleep)
 
 
 @dataclass

@@ -90,6 +90,10 @@ def figures(sim, subscriber) -> dict:
         "solar_potential_wh_per_day": Mean(potential, n * days),
         "brownouts": sum(b.vbin.world.power.brownouts for b in bins),
         "brownouts_reported": brownout_reports,
+        # cold boots in an announced surge with the RTC memory lost: a cut or a brown-out,
+        # reported as either (the board cannot tell them apart)
+        "power_losses_in_surge_reported": sum(1 for _, d in _events(subscriber, "reset")
+                                              if d.get("cause") == "power_loss"),
         "battery_soc_end_pct": round(min(b.vbin.world.power.soc for b in bins) * 100, 1),
         "battery_empty_hours": Total(empty_s, scale=1 / 3600),
         "energy_level_changes": len(levels),

@@ -371,6 +371,8 @@ class Simulation:
         b.t_ms = max(b.t_ms, t_ms)
         if op == "deepsleep":
             self._dirty = True
+            if b.vbin.wdt_timeout_ms is None:   # no watchdog armed: safe mode's own sleep
+                b.vbin.counters.safe_mode_entries += 1
             if faults is not None:
                 faults.watch.at_sleep(b.flash)
             b.wake_ms = b.vbin.on_sleep(b.t_ms, int(args[0]))

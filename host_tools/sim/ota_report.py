@@ -226,12 +226,12 @@ def faults_rollout(cfg, crash_after: int = 1, good_after: int = 1) -> OtaRollout
     the crashing one (and made good_after reports). The signing key is made for the run;
     its public half is provisioned on every bin (call before the Simulation is made)."""
     from host_tools.ota import bundle as bundles
-    from host_tools.ota import ed25519
+    from host_tools.ota import signing
 
     folder = Path(cfg.workdir) / "ota"
     folder.mkdir(parents=True, exist_ok=True)
-    seed, pub = ed25519.generate()
-    cfg.provision["ota_pub.bin"] = pub
+    seed = signing.generate()
+    cfg.provision["ota_pub.bin"] = signing.public_raw(seed)
     src = Path(cfg.root) / "firmware"
     compiled = bundles.compile_tree(src, "linux")
     app = (src / "app.py").read_text()

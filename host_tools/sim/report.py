@@ -55,6 +55,39 @@ def bin_fill_errors(truth, telemetry) -> list[float]:
     return errs
 
 
+SILENT_WINDOW_S = 24 * 3600
+
+
+def silent_bins(sim, subscriber) -> int:
+    """Bins with no report (telemetry or event) made in the run's last 24 h and delivered,
+    among those whose battery was not empty at the end (the world model says). A bin that
+    reported under another id (identity.json damaged) is silent under its own."""
+    end_s = sim.end_ms / 1000
+    n = 0
+    for bin_id, b in sim.bins.items():
+        if b.vbin.world.power.soc <= 0.0:
+            continue
+        since = max(sim.start_ms / 1000, end_s - SILENT_WINDOW_S)
+        heard = any((m.json() or {}).get("ts", 0) >= since
+                    for kind in ("telemetry", "event") for m in subscriber.of_kind(kind, bin_id))
+        n += not heard
+    return n
+
+
+def flash_damage_figures(sim, subscriber) -> dict:
+    """flash_damage events delivered per file damaged by the simulator (flash_damage.py);
+    None when nothing was damaged. Counted over every bin id: a bin whose identity was
+    damaged reports it as bin-unprovisioned."""
+    damages = getattr(sim, "flash_damages", None)
+    events = sum(1 for m in subscriber.of_kind("event")
+                 if (m.json() or {}).get("ev") == "flash_damage")
+    return {
+        "flash_damages": len(damages) if damages else 0,
+        "flash_damage_events": events,
+        "flash_damage_events_per_damage": Mean(events, len(damages) if damages else 0, nd=3),
+    }
+
+
 def build(sim, subscriber, proxy, wall_s: float) -> dict:
     """The report as it is written (figures rounded)."""
     return finish(build_raw(sim, subscriber, proxy, wall_s))
@@ -100,6 +133,8 @@ def build_raw(sim, subscriber, proxy, wall_s: float) -> dict:
         "bytes_down": bytes_down,
         "battery_soc_min_pct": round(min(b.vbin.world.power.soc_min for b in bins) * 100, 1),
         "sim_requests": sim.requests,
+        "silent_bins": silent_bins(sim, subscriber),
+        **flash_damage_figures(sim, subscriber),
         **sensing_figures(sim, subscriber),
         **energy_figures(sim, subscriber),
         **compaction_figures(sim, subscriber),

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import bisect
 
-from host_tools.sim.figures import Rms
+from host_tools.sim.figures import Mean, Rms
 
 FIRE_GRACE_S = 3 * 3600      # a fire alert this long after a fire's end still belongs to it
+FAULT_GRACE_S = 3600         # a sensor_fault this long after a fault's end still belongs to it
+_FAULT_KINDS = ("blocked", "stuck", "no target")
 
 
 def _rmse(errs: list[float]) -> Rms:
@@ -41,6 +43,8 @@ def figures(sim, subscriber) -> dict:
     fault_reasons: dict[str, int] = {}
     fire_alerts = false_fire = fires_true = fires_caught = 0
     tilt_alerts = tilts_true = 0
+    false_faults = 0
+    catch_h: list[float] = []
     for b in sim.bins.values():
         v, w = b.vbin, b.vbin.world
         truth = v.truth
@@ -97,15 +101,23 @@ def figures(sim, subscriber) -> dict:
         for inc in incidents:
             if inc.start >= w.t:
                 continue
-            if inc.kind in ("blocked", "stuck", "no target"):
+            if inc.kind in _FAULT_KINDS:
                 faults_true += 1
-                faults_caught += any(inc.start <= e["ts"] <= inc.end for e in faults)
+                hits = [e["ts"] for e in faults if inc.start <= e["ts"] <= inc.end]
+                faults_caught += bool(hits)
+                # how long the fault stood before it was reported (to the run's end if never)
+                catch_h.append(((min(hits) if hits else min(inc.end, w.t)) - inc.start) / 3600)
             elif inc.kind == "fire":
                 fires_true += 1
                 fires_caught += any(inc.start <= e["ts"] <= inc.end + FIRE_GRACE_S
                                     for e in fires)
             elif inc.kind == "tilt":
                 tilts_true += 1
+        # a sensor_fault with no injected fault standing (or just ended) is a false alarm
+        fault_windows = [(i.start, i.end + FAULT_GRACE_S) for i in incidents
+                         if i.kind in _FAULT_KINDS]
+        false_faults += sum(not any(a <= e["ts"] <= z for a, z in fault_windows)
+                            for e in faults)
         fire_windows = [(i.start, i.end + FIRE_GRACE_S) for i in incidents if i.kind == "fire"]
         false_fire += sum(not any(a <= e["ts"] <= z for a, z in fire_windows) for e in fires)
     rmse, rmse_naive = _rmse(errs), _rmse(naive)
@@ -125,6 +137,11 @@ def figures(sim, subscriber) -> dict:
         "sensor_fault_reasons": dict(sorted(fault_reasons.items())),
         "sensor_faults_true": faults_true,
         "sensor_faults_caught": faults_caught,
+        "sensor_fault_false": false_faults,
+        # per bin-month: the parts are the false events and the bin-months
+        "sensor_fault_false_per_bin_month": Mean(false_faults, len(sim.bins) * sim.cfg.days / 30,
+                                                 nd=3),
+        "sensor_fault_catch_h_max": round(max(catch_h), 2) if catch_h else None,
         "fire_alerts": fire_alerts,
         "false_fire_alerts": false_fire,
         "fires_true": fires_true,

@@ -12,9 +12,9 @@ def frame(mm):
     return bytes([0xFF, h, lo, (0xFF + h + lo) & 0xFF])
 
 
-def reads(data, n, chunk=64):
+def reads(data, n, chunk=64, timeout_ms=100):
     s = A02YYUW(ScriptUART(data, chunk), FakeClock())
-    return [s.read_mm(100) for _ in range(n)]
+    return [s.read_mm(timeout_ms) for _ in range(n)]
 
 
 check.eq(frame(1234), bytes([0xFF, 0x04, 0xD2, 0xD5]), "worked frame 1234 mm")
@@ -78,8 +78,56 @@ for chunk in (1, 3, 64):
     check.eq(burst(mixed, 7, chunk)[0], reads(mixed, 7, chunk),
              "garbage, bad frames, verdicts: as read one by one (chunk %d)" % chunk)
 check.eq(burst(stream, 2)[0], [1953, 1234], "burst resyncs one byte at a time")
-check.eq(burst(bad * 6, 2)[0], [a02yyuw.CHECKSUM] * 2,
-         "three bad frames (300 ms of them) without a valid one: checksum")
+check.eq(burst(bad * 6, 2)[0], [a02yyuw.CHECKSUM, a02yyuw.TIMEOUT],
+         "only bad frames until the timeout: checksum, then silence")
+# stray 0xFF bytes (22 ms of line time) are a resync, not bad frames
+ffs = b"\xff" * 21 + b"".join(frame(1200 + i) for i in range(8))
+check.eq(burst(ffs, 7)[0], reads(ffs, 7, timeout_ms=300), "21 stray 0xFF: burst as read_mm")
+check.true(all(r > 0 for r in burst(ffs, 7)[0][1:]), "21 stray 0xFF: distances found")
+
+
+# random mixed streams: burst and read_mm agree on every one (a seeded LCG, same on any port)
+class Lcg:
+    def __init__(self, seed):
+        self.x = seed
+
+    def below(self, n):
+        self.x = (self.x * 1103515245 + 12345) & 0x7FFFFFFF
+        return (self.x >> 8) % n
+
+
+def random_stream(g):
+    out = bytearray()
+    for _ in range(g.below(12)):
+        k = g.below(6)
+        if k == 0:
+            out += frame(31 + g.below(4400))
+        elif k == 1:
+            b = bytearray(frame(200 + g.below(3000)))
+            b[1 + g.below(3)] ^= 1 + g.below(255)
+            out += b
+        elif k == 2:
+            out += b"\xff" * (1 + g.below(30))
+        elif k == 3:
+            out += bytes(g.below(256) for _ in range(1 + g.below(6)))
+        elif k == 4:
+            out += frame(g.below(31)) if g.below(2) else frame(4501 + g.below(60000))
+        else:
+            out += frame(31 + g.below(4400))[:1 + g.below(3)]
+    return bytes(out)
+
+
+g = Lcg(26)
+disagree = found_only_one_by_one = 0
+for _ in range(3000):
+    data = random_stream(g)
+    chunk = (1, 3, 64)[g.below(3)]
+    got, want = burst(data, 7, chunk)[0], reads(data, 7, chunk, timeout_ms=300)
+    if got != want:
+        disagree += 1
+        if max(want) > 0 and max(got) <= 0:
+            found_only_one_by_one += 1
+check.eq((disagree, found_only_one_by_one), (0, 0), "3,000 random streams: burst == read_mm")
 check.eq(burst(bad * 2 + frame(700), 1)[0], [700], "two bad frames, then a good one")
 check.eq(burst(b"", 7)[0], [a02yyuw.TIMEOUT] * 7, "silence: every reading times out")
 check.eq(burst(frame(600) + frame(601), 4)[0], [600, 601, a02yyuw.TIMEOUT, a02yyuw.TIMEOUT],

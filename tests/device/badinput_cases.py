@@ -59,11 +59,26 @@ def write(path, data):
         f.write(data)
 
 
+def rm(path):
+    try:
+        os.remove(path)
+    except OSError:
+        pass
+
+
+def exists(path):
+    try:
+        os.stat(path)
+        return True
+    except OSError:
+        return False
+
+
 # --- config.json: never raises; a valid config or the defaults, and a sentence when not ---
 good_cfg = json.dumps({"wake_s": 600, "broker_host": "mqtt.example.org", "broker_port": 8883,
                        "full_pct": 90}).encode()
 defaults = config.defaults()
-raised = silent = bad_result = 0
+raised = silent = bad_result = kept_bad = 0
 for _ in range(N):
     data = garble(good_cfg)
     write(config.PATH, data)
@@ -74,6 +89,8 @@ for _ in range(N):
         raised += 1
         print("config raised:", repr(e), data[:60])
         continue
+    if said and exists(config.PATH):
+        kept_bad += 1     # rejected, yet left in place to be rejected again next wake
     try:
         config.validate(cfg, defaults)
     except ValueError:
@@ -87,7 +104,8 @@ for _ in range(N):
 check.eq(raised, 0, "damaged config.json: config.load never raises")
 check.eq(bad_result, 0, "damaged config.json: the result is always a valid config")
 check.eq(silent, 0, "damaged config.json: the rejection is logged with its reason")
-os.remove(config.PATH)
+check.eq(kept_bad, 0, "damaged config.json: set aside once rejected")
+rm(config.PATH)
 
 
 # --- state.json and RTC memory: never raises, every field of its kind -------------------
@@ -125,7 +143,7 @@ check.eq(wrong_kind, 0, "damaged state: every field of the kind it holds")
 reset = state.reset(dict(good_st, crashes=2, pwr={"soc": "x"}))
 check.eq((reset["seq"], reset["pwr"], reset["crashes"]), (41, None, 2),
          "state reset keeps the counters, drops the rest")
-os.remove(state.PATH)
+rm(state.PATH)
 
 # --- boots.json: never raises; only a true safe flag or the count means safe mode -------
 good_b = json.dumps({"n": 1, "safe": False}).encode()
@@ -144,15 +162,23 @@ for _ in range(N):
         print("boots raised:", repr(e))
         continue
     n = d.get("n") if isinstance(d, dict) else None
-    want = (isinstance(d, dict) and d.get("safe") is True) or \
-        (isinstance(n, int) and not isinstance(n, bool) and n + 1 > 3)
+    # a timer wake from safe mode's own sleep (safe: true) is the app's next try
+    retry = isinstance(d, dict) and d.get("safe") is True
+    want = not retry and isinstance(n, int) and not isinstance(n, bool) and n + 1 > 3
     if bool(safe) != bool(want):
         wrong_safe += 1
         print("boots.json", data[:60], "gave safe =", safe)
 check.eq(raised, 0, "damaged boots.json: on_boot never raises")
 check.eq(wrong_safe, 0, "damaged boots.json: safe mode only for a true flag or the count")
 check.eq(safemode.on_boot("power_on"), False, "a power-on restarts the count")
-os.remove(safemode.PATH)
+# safe mode sleeps, then gives the app one more boot; a crash in it is safe mode again
+write(safemode.PATH, json.dumps({"n": 4, "safe": True, "r": 0}).encode())
+check.eq(safemode.on_boot("watchdog"), True, "a reset in safe mode: still safe")
+check.eq(safemode.retry_ms(), 1800000, "first retry after 30 min")
+check.eq(safemode.on_boot("deepsleep"), False, "safe mode's sleep ends in one more try")
+check.eq(safemode.on_boot("deepsleep"), True, "that try crashed: safe mode again")
+check.eq(safemode.retry_ms(), 3600000, "the next retry waits twice as long")
+rm(safemode.PATH)
 
 # --- identity.json: a clear fallback id ----------------------------------------------
 import app  # noqa: E402
@@ -171,7 +197,7 @@ for _ in range(N // 5):
         wrong += 1
 check.eq(raised, 0, "damaged identity.json: never raises")
 check.eq(wrong, 0, "damaged identity.json: always a string id")
-os.remove("identity.json")
+rm("identity.json")
 
 # reports kept in a damaged state for the queue: refused with a sentence, nothing queued
 raised = 0

@@ -68,9 +68,48 @@ check.eq(config.load()["broker_host"], "127.0.0.1", "old broker restored")
 check.eq(config.load()["report_max_s"], 10800, "the rest of the config kept")
 acks, _, _ = run([("config", b'{"broker_host": "nowhere.example"}')], st)
 check.eq(acks[0]["ok"], False, "the same broken config is refused again")
-acks, _, _ = run([("cmd", b'{"id": 1, "cmd": "report_now"}')] * 12)
-check.eq(len(acks), 9, "8 handled + one error ack for the rest")
-check.eq(acks[-1]["ok"], False, "overflow acked as an error")
+acks, _, _ = run([("cmd", b'{"id": %d, "cmd": "report_now"}' % i) for i in range(12)])
+check.eq([a["id"] for a in acks], list(range(12)), "12 commands: 12 acks, each its own id")
+check.eq([a["ok"] for a in acks], [True] * 8 + [False] * 4, "past 8 a session: refused")
+check.true(all("more than 8" in a["res"] for a in acks[8:]), "refusal says why")
+acks, _, _ = run([("cmd", b'{"id": 1, "cmd": "report_now"}')] * 40)
+check.eq((len(acks), acks[-1]["id"], acks[-1]["ok"]), (33, None, False),
+         "8 handled, 24 refused one by one, one ack for the rest")
+
+# the id of a message that cannot be handled is read from its first bytes
+acks, _, _ = run([("cmd", None)])
+check.eq((acks[0]["id"], acks[0]["ok"]), (None, False), "oversize, nothing kept: no id")
+dl = downlink.Downlink({}, logf)
+dl.on_message("cmd", None, b'{"id": "x", "cmd": "lockout", "pad": "' + b"a" * 40)
+out = []
+dl.process(lambda suffix, p: out.append(json.loads(p)))
+check.eq((out[0]["id"], out[0]["ok"]), ("x", False), "a 5 KB command: acked with its id")
+check.eq([downlink.head_id(h) for h in (b'{"id": 42, "cmd"', b'{"cmd": "x", "id": "ab"}',
+                                         b'{"a": {"id": 1}, "id": -3}', b'{"id": "unterm',
+                                         b'{"pad": "\\"id\\": 5", "x": 1}', b'{"id": 7',
+                                         b'{"id": "\\u00e9"}', b'not json "id": 5,')],
+         [42, "ab", -3, None, None, None, None, None], "head_id: only a whole outer id")
+acks, _, _ = run([("cmd", b'{"id": 9, "cmd": "compact", "cmd": "lockout"')])
+check.eq((acks[0]["id"], acks[0]["ok"]), (9, False), "invalid JSON: acked with its id")
+
+# duplicate keys are refused, not resolved by the last one
+st = {}
+acks, _, _ = run([("cmd", b'{"id": 2, "cmd": "nope", "cmd": "lockout"}')], st)
+check.eq((acks[0]["id"], acks[0]["ok"], acks[0]["res"]), (2, False, "duplicate keys refused"),
+         "duplicate cmd refused")
+check.true(not st.get("motor"), "duplicate keys: nothing executed")
+acks, _, _ = run([("config", b'{"wake_s": 600, "w\\u0061ke_s": 1200}')])
+check.eq(acks[0]["ok"], False, "a duplicate spelt with an escape is a duplicate too")
+
+# text: non-ASCII ids come back whole; a UTF-16 surrogate is refused
+acks, _, _ = run([("cmd", '{"id": "\u00e9t\u00e9", "cmd": "report_now"}'.encode())])
+check.eq((acks[0]["id"], acks[0]["ok"]), ("\u00e9t\u00e9", True), "non-ASCII id")
+for raw in (b'{"id": "\\ud800", "cmd": "lockout"}', b'{"id": "\\uDFFF", "cmd": "lockout"}',
+            b'{"id": "\xed\xa0\x80", "cmd": "lockout"}'):
+    st = {}
+    acks, _, _ = run([("cmd", raw)], st)
+    check.true(not acks[0]["ok"] and "surrogate" in acks[0]["res"] and not st.get("motor"),
+               "surrogate refused: %r" % raw)
 
 # fuzz
 n = int(sys.argv[1]) if len(sys.argv) > 1 else 2000

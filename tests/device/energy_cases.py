@@ -74,6 +74,9 @@ check.eq(energy.boot_cause("power_on", {"hi": "motor"}), "brownout", "cold boot 
 check.eq(energy.boot_cause("power_on", {"hi": None}), "power_on", "plain power-on")
 check.eq(energy.boot_cause("deepsleep", {"hi": None}), "deepsleep", "wake")
 check.eq(energy.boot_cause("brownout", None), "brownout", "platform knows")
+check.eq(energy.boot_cause("power_on", {"hi": "modem"}, False), "power_loss",
+         "RTC memory lost too: a cut or a brown-out, not told apart")
+check.eq(energy.boot_cause("power_on", {"hi": None}, False), "power_on", "a cut, no surge")
 # account and the daily roll: harvest = used + gained
 p = energy.fresh(50.0, 86400 * 10)
 energy.note_wake(p, 3600000, 0, 0)           # one hour awake: 250 mWh
@@ -161,6 +164,15 @@ st2 = fresh_state(energy.fresh(70.0, now))
 st2["pwr"]["hi"] = "motor"
 check.eq(pp.boot_cause(Board("power_on", None), st2), "brownout", "announced surge: brown-out")
 check.eq(st2["pwr"]["hi"], None, "marker cleared")
+st4 = fresh_state(energy.fresh(70.0, now))
+st4["pwr"]["hi"] = "modem"
+ev = []
+check.eq(pp.boot_cause(Board("power_on", None), st4, False, ev), "power_loss",
+         "surge, RTC lost: power loss")
+check.eq([(c, d["cause"], d["during"]) for c, d in ev], [("reset", "power_loss", "modem")],
+         "reported as what it may be")
+pp.plan(st4, R(energy.mv_from_soc(70)), cfg, now + 60, "power_loss", [])
+check.eq(pp.level(st4), pp.NORMAL, "a power loss is no reason for the critical level")
 ev = []
 pp.plan(st2, R(energy.mv_from_soc(70)), cfg, now + 60, "brownout", ev)
 check.eq(pp.level(st2), pp.CRITICAL, "after a brown-out: critical")

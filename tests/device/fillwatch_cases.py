@@ -225,4 +225,33 @@ st["pwr"]["wake"] = "timer"
 fillwatch.level_step(st, 30.0, T + 900, cfg)
 check.eq(st["fs"].get("n", 0), 1, "timer wake: learnt")
 
+
+# no fused reading (no majority in the burst): a fault only when it persists, raised once
+def nr_wakes(kinds):
+    st = {"fs": {}}
+    out = []
+    for i, k in enumerate(kinds):
+        if k == "ok":
+            r = reading(T + i * 900)
+        elif k == "tilt":
+            r = reading(T + i * 900, tilted=True)
+        else:
+            r = reading(T + i * 900, ok=7, kept=3)
+        ev = []
+        flag = fillwatch.no_reading(r, st, ev)
+        out.append((flag, [(c, d.get("why")) for c, d in ev]))
+    return out
+
+
+got = nr_wakes(["none", "ok", "none", "none", "ok", "none", "ok"])
+check.eq([f for f, _ in got], [False] * 7, "single odd wakes: no fault, no flag")
+check.eq(sum(len(e) for _, e in got), 0, "single odd wakes: no event")
+got = nr_wakes(["none", "none", "none", "none", "none", "ok", "none"])
+check.eq([e for _, e in got][2], [("sensor_fault", "no reading")], "third wake in a row: fault")
+check.eq(sum(len(e) for _, e in got), 1, "raised once while it lasts")
+check.eq([f for f, _ in got], [False, False, True, True, True, False, False],
+         "flag while it stands, cleared by a reading")
+got = nr_wakes(["none", "none", "tilt", "tilt", "ok"])
+check.eq(sum(len(e) for _, e in got), 0, "a knocked-over bin has no level: not counted")
+
 check.done()

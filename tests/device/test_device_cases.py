@@ -14,15 +14,15 @@ from ..conftest import DEVICE, TESTS
 
 
 @pytest.mark.parametrize("script,cases", [
-    ("a02yyuw_cases.py", 33),
+    ("a02yyuw_cases.py", 36),
     ("logic_cases.py", 46),
     ("persist_cases.py", 18),
     ("compactor_cases.py", 19),
     ("ranger_cases.py", 33),
-    ("fillwatch_cases.py", 54),
-    ("energy_cases.py", 83),
+    ("fillwatch_cases.py", 60),
+    ("energy_cases.py", 88),
     ("outbox_cases.py", 20),
-    ("downlink_cases.py", 22),   # includes a fuzz of 2,000 sessions of garbled downlink
+    ("downlink_cases.py", 35),   # includes a fuzz of 2,000 sessions of garbled downlink
 ])
 def test_on_unix_port(device, script, cases):
     device(script, expect_cases=cases)

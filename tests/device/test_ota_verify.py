@@ -1,5 +1,7 @@
-"""The bin's update verifier on the unix port, checked against RFC 8032 and against the
-host tool that signs bundles (host_tools/ota/ed25519.py)."""
+"""The bin's update verifier (firmware/ed25519.py) on the unix port, checked against RFC 8032
+and against signatures made by the library the host tool signs with (`cryptography`'s
+Ed25519, host_tools/ota/signing.py): valid, tampered message or manifest, tampered
+signature, wrong key, a malleated S."""
 
 from __future__ import annotations
 
@@ -8,8 +10,15 @@ import json
 import random
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from host_tools.ota import ed25519
+from host_tools.ota import signing
+
+L = 2 ** 252 + 27742317777372353535851937790883648493   # the group order
+
+
+def _key(seed: bytes) -> Ed25519PrivateKey:
+    return Ed25519PrivateKey.from_private_bytes(seed)
 
 # RFC 8032, section 7.1: TEST 1, 2, 3 and SHA(abc) (secret key, public key, message, sig)
 RFC = [
@@ -37,10 +46,10 @@ RFC = [
 def test_host_signer_matches_rfc8032():
     for sk, pk, msg, sig in RFC:
         sk, pk, msg, sig = map(bytes.fromhex, (sk, pk, msg, sig))
-        assert ed25519.public_key(sk) == pk
-        assert ed25519.sign(sk, msg) == sig
-        assert ed25519.verify(pk, msg, sig)
-        assert not ed25519.verify(pk, msg + b"\0", sig)
+        assert signing.public_raw(_key(sk)) == pk
+        assert signing.sign(_key(sk), msg) == sig
+        assert signing.verify(pk, msg, sig)
+        assert not signing.verify(pk, msg + b"\0", sig)
 
 
 def _cases():
@@ -54,15 +63,20 @@ def _cases():
     for n in (0, 1, 111, 112, 127, 128, 129, 239, 240, 1000, 3000):
         seed = rng.randbytes(32)
         msg = rng.randbytes(n)
-        pk, sig = ed25519.public_key(seed), ed25519.sign(seed, msg)
-        vectors.append([pk.hex(), msg.hex(), sig.hex(), True, f"host-signed {n} bytes"])
+        pk, sig = signing.public_raw(_key(seed)), signing.sign(_key(seed), msg)
+        vectors.append([pk.hex(), msg.hex(), sig.hex(), True, f"library-signed {n} bytes"])
         if n:
             m2 = bytearray(msg)
             m2[rng.randrange(n)] ^= 0x80
             vectors.append([pk.hex(), m2.hex(), sig.hex(), False, f"altered {n} bytes"])
-        other = ed25519.public_key(rng.randbytes(32))
+        other = signing.public_raw(_key(rng.randbytes(32)))
         vectors.append([other.hex(), msg.hex(), sig.hex(), False, f"other key, {n} bytes"])
-        s_big = (int.from_bytes(sig[32:], "little") + ed25519.L).to_bytes(32, "little")
+        for i in (0, 31, 32, 63):   # R and S, each end
+            bad = bytearray(sig)
+            bad[i] ^= 0x01
+            vectors.append([pk.hex(), msg.hex(), bad.hex(), False,
+                            f"signature byte {i} flipped, {n} bytes"])
+        s_big = (int.from_bytes(sig[32:], "little") + L).to_bytes(32, "little")
         vectors.append([pk.hex(), msg.hex(), (sig[:32] + s_big).hex(), False,
                         f"S + L (malleated), {n} bytes"])
     sha = [[m.hex(), hashlib.sha512(m).hexdigest()]
@@ -78,14 +92,22 @@ def _cases():
         d.update(kw)
         return json.dumps(d, separators=(",", ":"))
 
-    def case(what, want, m, key=seed, **kw):
-        sig = ed25519.sign(key, m.encode()).hex() if key is not None else ""
-        return dict(what=what, want=want, manifest=m, sig=sig, **kw)
+    def case(what, want, m, key=seed, signed=None, flip=None, **kw):
+        """signed: the text the signature was made over (a manifest changed after it was
+        signed); flip: a signature byte changed."""
+        sig = signing.sign(_key(key), (signed or m).encode()) if key is not None else b""
+        if flip is not None:
+            sig = bytearray(sig)
+            sig[flip] ^= 0x40
+        return dict(what=what, want=want, manifest=m, sig=bytes(sig).hex(), **kw)
 
     manifests = [
         case("a newer version", "ok:1.1.0", man()),
         case("unsigned", "unsigned", man(), key=None),
         case("signed by someone else", "signature", man(), key=other),
+        case("manifest changed after signing", "signature", man(min_soc=5), signed=man()),
+        case("signature tampered (R)", "signature", man(), flip=3),
+        case("signature tampered (S)", "signature", man(), flip=40),
         case("older", "downgrade", man("0.9.9")),
         case("older, allowed", "ok:0.9.9", man("0.9.9", allow_downgrade=True)),
         case("same version", "same_version", man("1.0.0")),
@@ -101,7 +123,7 @@ def _cases():
         case("bad version", "manifest", man("1.1")),
         case("not JSON", "manifest", "{not json"),
     ]
-    pub = ed25519.public_key(seed).hex()
+    pub = signing.public_raw(_key(seed)).hex()
     return {"vectors": vectors, "sha512": sha, "manifests": manifests, "pub": pub}
 
 

@@ -12,7 +12,7 @@ import time
 import paho.mqtt.client as mqtt
 
 from host_tools.ota import bundle as bundles
-from host_tools.ota import ed25519
+from host_tools.ota import signing
 from host_tools.ota.server import BundleServer
 from host_tools.paths import ROOT
 
@@ -28,6 +28,11 @@ def test_keygen_build_and_the_bundle_verifies(tmp_path):
     key, pub = tmp_path / "keys" / "ota.key", tmp_path / "keys" / "ota_pub.bin"
     assert key.stat().st_mode & 0o077 == 0, "the private key is readable by others"
     assert len(pub.read_bytes()) == 32
+    assert key.read_bytes().startswith(b"-----BEGIN PRIVATE KEY-----\n")   # PKCS#8 PEM
+    derived = tmp_path / "derived_pub.bin"
+    r = _ota("pubkey", "--key", str(key), "--out", str(derived))
+    assert r.returncode == 0, r.stderr
+    assert derived.read_bytes() == pub.read_bytes()
     again = _ota("keygen", "--out", str(tmp_path / "keys"))
     assert again.returncode == 1 and "refusing to overwrite" in again.stderr
 
@@ -35,7 +40,7 @@ def test_keygen_build_and_the_bundle_verifies(tmp_path):
     r = _ota("build", "--key", str(key), "--version", "0.4.0", "--out", str(out))
     assert r.returncode == 0, r.stderr
     b = bundles.parse(out.read_bytes())
-    assert ed25519.verify(pub.read_bytes(), b.manifest_bytes, b.signature)
+    assert signing.verify(pub.read_bytes(), b.manifest_bytes, b.signature)
     m = b.manifest
     assert m["v"] == "0.4.0" and m["platform"] == "esp32" and m["min_soc"] == 30
     names = [f[0] for f in m["files"]]
@@ -88,3 +93,20 @@ def test_server_answers_ranges_and_push_sends_the_command(tmp_path, broker):
     assert cmd["cmd"] == "ota" and cmd["bundle"] == "fw-x"
     log = srv.requests("bin-t")
     assert [r.sent for r in log] == [50, 10, 0, -1]
+
+
+def test_a_key_readable_by_others_is_refused(tmp_path):
+    r = _ota("keygen", "--out", str(tmp_path / "keys"))
+    assert r.returncode == 0, r.stderr
+    key = tmp_path / "keys" / "ota.key"
+    key.chmod(0o644)
+    out = tmp_path / "fw-0.4.1.bota"
+    r = _ota("build", "--key", str(key), "--version", "0.4.1", "--out", str(out))
+    assert r.returncode == 1 and "readable by others" in r.stderr and "chmod 600" in r.stderr
+    assert not out.exists()
+    key.chmod(0o600)
+    bad = tmp_path / "keys" / "not.key"
+    bad.write_text("0" * 64 + "\n")    # the old hex format is not a key file any more
+    bad.chmod(0o600)
+    r = _ota("build", "--key", str(bad), "--version", "0.4.1", "--out", str(out))
+    assert r.returncode == 1 and "PKCS#8" in r.stderr

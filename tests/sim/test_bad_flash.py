@@ -101,7 +101,7 @@ def test_damaged_files_never_crash_a_wake(tmp_path):
     assert report["watchdog_resets"] == 0
     # it kept reporting, and said what it found
     assert report["telemetry_received"] >= 30
-    for said in ("state: damaged fields reset", "state.json damaged", "outbox.q: "):
+    for said in ("state.json: damaged fields reset", "state.json damaged", "outbox.q: "):
         assert said in log, said
     flash_events = [m.json() for m in run.subscriber.of_kind("event")
                     if (m.json() or {}).get("ev") == "flash_damage"]

@@ -11,7 +11,7 @@ import json
 import pytest
 
 from host_tools.ota import bundle as bundles
-from host_tools.ota import ed25519
+from host_tools.ota import signing
 from host_tools.paths import FIRMWARE
 from host_tools.sim.engine import SimConfig
 from host_tools.sim.harness import simulate
@@ -34,7 +34,7 @@ CASES = {   # bin -> (bundle name, version, how it is made)
 def make_bundles(folder, seed):
     compiled = bundles.compile_tree(FIRMWARE, "linux")
     app = (FIRMWARE / "app.py").read_text()
-    other, _ = ed25519.generate()
+    other = signing.generate()
     for name, version, kind in CASES.values():
         key = {"unsigned": None, "foreign": other}.get(kind, seed)
         text = app + ("\nraise RuntimeError('this build is broken')\n" if kind == "crash"
@@ -54,7 +54,8 @@ def ota_run(tmp_path_factory):
     work = tmp_path_factory.mktemp("ota")
     folder = work / "bundles"
     folder.mkdir()
-    seed, pub = ed25519.generate()
+    seed = signing.generate()
+    pub = signing.public_raw(seed)
     make_bundles(folder, seed)
     rollout = OtaRollout(folder, [Offer(b, name) for b, (name, _, _) in CASES.items()])
     cfg = SimConfig(bins=len(CASES), days=0.2, seed=5, mode="faithful",

@@ -1,5 +1,7 @@
 """Independent observer on the broker: subscribes to every bin's topics and records what
-was actually delivered."""
+was actually delivered. Its session is persistent (clean_session false, QoS 1), so what the
+bins deliver while it is away (a broker restart, a reconnect) is queued by the broker and
+comes when it is back: `telemetry_lost` counts only what the bins lost."""
 
 from __future__ import annotations
 
@@ -40,9 +42,12 @@ class Subscriber:
         self.messages: list[Message] = []
         self._index: dict[tuple[str, str | None], list[Message]] = {}
         self.counts: Counter = Counter()
+        self._recent: dict[tuple[str, bytes], None] = {}   # the last deliveries, in order
         self.lock = threading.Lock()
         self._ready = threading.Event()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client_id = client_id
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id,
+                                  clean_session=False)
         self.client.on_connect = self._on_connect
         self.client.on_message = self._on_message
         self.client.on_subscribe = self.on_subscribe
@@ -50,6 +55,16 @@ class Subscriber:
         self.listeners = []
 
     def start(self, timeout: float = 10) -> Subscriber:
+        # a session an earlier observer of this id left on the broker holds its messages,
+        # not this run's: a clean connection drops it first
+        stale = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=self.client_id,
+                            clean_session=True)
+        stale.connect(self.host, self.port, keepalive=10)
+        deadline = time.monotonic() + timeout
+        while not stale.is_connected() and time.monotonic() < deadline:
+            stale.loop(0.1)
+        stale.disconnect()
+        self.client.reconnect_delay_set(min_delay=0.05, max_delay=1)
         self.client.connect(self.host, self.port, keepalive=60)
         self.client.loop_start()
         if not self._ready.wait(timeout):
@@ -67,6 +82,13 @@ class Subscriber:
         self._ready.set()
 
     def _on_message(self, client, userdata, msg):
+        if msg.dup and msg.qos:
+            # the broker sends it again (its PUBACK from here was lost in a reconnect):
+            # a second copy of one delivery, not a second delivery
+            key = (msg.topic, msg.payload)
+            with self.lock:
+                if key in self._recent:
+                    return
         parts = msg.topic.split("/")
         if len(parts) < 3 or parts[0] != "bins" or \
                 (self.only is not None and parts[1] not in self.only):
@@ -74,6 +96,11 @@ class Subscriber:
         m = Message(time.monotonic(), parts[1], "/".join(parts[2:]), msg.payload,
                     bool(msg.retain))
         with self.lock:
+            key = (msg.topic, msg.payload)
+            if key not in self._recent:
+                self._recent[key] = None
+                if len(self._recent) > 2000:
+                    del self._recent[next(iter(self._recent))]
             self.messages.append(m)
             if not m.retain:
                 self.counts[m.kind] += 1
