@@ -1,5 +1,5 @@
 # Solar compactor bin: firmware, simulator and field tools.
-#   make run    the simulated bin, live in the terminal
+#   make run    the simulated bin, live in the terminal, and the back office on it
 #   make test   everything: lint, firmware on the MicroPython unix port, simulator, broker
 #   make bench  figures in build/bench.json
 SHELL := /bin/bash
@@ -30,7 +30,7 @@ $(SYSDEPS): $(STAMP)
 	@touch $@
 
 run: setup
-	$(PY) -m host_tools.sim --live --days 7 --speed 1200
+	$(PY) -m host_tools.backoffice.demo --days 7 --speed 1200
 
 test: setup
 	$(PY) -m ruff check host_tools tests bench
