@@ -9,7 +9,7 @@ import threading
 import time
 from collections.abc import Iterable
 
-from sqlalchemy import Engine, and_, func, insert, or_, select, update
+from sqlalchemy import Engine, and_, bindparam, case, func, insert, or_, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
 from host_tools.backoffice import db
@@ -20,6 +20,22 @@ log = logging.getLogger("backoffice.store")
 
 ACTIVE = ("open", "acked")
 LATEST = ("fill", "est", "vbat", "soc", "rssi", "temp", "elvl", "flags", "fw", "fcst", "ovf")
+
+
+_b = db.bins.c
+_TOUCH = update(db.bins).where(_b.bin_id == bindparam("b_id")).values(
+    first_ts=case((or_(_b.first_ts.is_(None), _b.first_ts > bindparam("t0")),
+                   bindparam("t0")), else_=_b.first_ts),
+    last_ts=case((or_(_b.last_ts.is_(None), _b.last_ts < bindparam("t1")),
+                  bindparam("t1")), else_=_b.last_ts))
+_LATEST = update(db.bins).where(_b.bin_id == bindparam("b_id"), or_(
+    _b.tel_ts.is_(None), _b.tel_ts <= bindparam("n_ts"))).values(
+    tel_ts=bindparam("n_ts"), last_seq=bindparam("n_seq"),
+    **{k: bindparam(f"n_{k}") for k in LATEST})
+
+_STATE_ROW = insert(db.states)
+_STATE_BIN = update(db.bins).where(_b.bin_id == bindparam("b_id")).values(
+    state=bindparam("n_st"), state_ts=bindparam("n_ts"))
 
 
 class Store:
@@ -76,33 +92,33 @@ class Store:
         return new
 
     def _touch_bins(self, c, records: list[Record]) -> None:
-        last: dict[str, float] = {}
+        """The bins' rows: first and newest message time, the newest telemetry's figures.
+        Prepared statements run once per batch over all its bins (executemany)."""
+        first: dict[str, float | None] = {}
+        last: dict[str, float | None] = {}
         tel: dict[str, Record] = {}
         for r in records:
             ts = r.fields.get("ts")
-            if ts is not None:
-                last[r.bin_id] = max(last.get(r.bin_id, ts), ts)
+            b = r.bin_id
+            if ts is None:
+                first.setdefault(b, None)
+                last.setdefault(b, None)
             else:
-                last.setdefault(r.bin_id, None)
-            if r.kind == "telemetry" and (r.bin_id not in tel
-                                          or tel[r.bin_id].fields["ts"] <= r.fields["ts"]):
-                tel[r.bin_id] = r
+                first[b] = ts if first.get(b) is None else min(first[b], ts)
+                last[b] = ts if last.get(b) is None else max(last[b], ts)
+            if r.kind == "telemetry" and (b not in tel or tel[b].fields["ts"] <= ts):
+                tel[b] = r
         if not last:
             return
         c.execute(self._ins(db.bins).on_conflict_do_nothing(),
-                  [{"bin_id": b, "first_ts": t, "last_ts": t} for b, t in last.items()])
-        b_ = db.bins.c
-        for b, t in last.items():
-            if t is not None:
-                c.execute(update(db.bins).where(b_.bin_id == b, or_(
-                    b_.last_ts.is_(None), b_.last_ts < t)).values(last_ts=t))
-                c.execute(update(db.bins).where(b_.bin_id == b, or_(
-                    b_.first_ts.is_(None), b_.first_ts > t)).values(first_ts=t))
-        for b, r in tel.items():
-            f = r.fields
-            c.execute(update(db.bins).where(b_.bin_id == b, or_(
-                b_.tel_ts.is_(None), b_.tel_ts <= f["ts"])).values(
-                tel_ts=f["ts"], last_seq=f["seq"], **{k: f[k] for k in LATEST}))
+                  [{"bin_id": b, "first_ts": first[b], "last_ts": t} for b, t in last.items()])
+        timed = [{"b_id": b, "t0": first[b], "t1": t} for b, t in last.items() if t is not None]
+        if timed:
+            c.execute(_TOUCH, timed)
+        if tel:
+            c.execute(_LATEST, [dict({f"n_{k}": r.fields[k] for k in LATEST}, b_id=b,
+                                     n_ts=r.fields["ts"], n_seq=r.fields["seq"])
+                                for b, r in tel.items()])
 
     def _event(self, c, r: Record, now: float) -> int:
         f, d = r.fields, r.data
@@ -133,10 +149,9 @@ class Store:
             return 0                        # the retained state sent again
         self._last_state[r.bin_id] = raw
         f = r.fields
-        c.execute(insert(db.states), [{"bin_id": r.bin_id, "ts": f["ts"], "st": f["st"],
-                                       "payload": raw[:4000], "received": now}])
-        c.execute(update(db.bins).where(db.bins.c.bin_id == r.bin_id).values(
-            state=f["st"], state_ts=f["ts"]))
+        c.execute(_STATE_ROW, {"bin_id": r.bin_id, "ts": f["ts"], "st": f["st"],
+                               "payload": raw[:4000], "received": now})
+        c.execute(_STATE_BIN, {"b_id": r.bin_id, "n_st": f["st"], "n_ts": f["ts"]})
         return 1
 
     # --- alerts ---------------------------------------------------------------------
