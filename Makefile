@@ -43,6 +43,7 @@ bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/fleet.py
 	$(PY) bench/dispatch.py
+	$(PY) bench/backoffice.py
 
 sim: setup
 	$(PY) -m host_tools.sim --days 2 --seed 1 --json build/report.json

@@ -148,3 +148,33 @@ def test_sites_file_and_bad_users():
     assert load_routes(p) == {"type": "FeatureCollection", "features": []}
     with pytest.raises(ValueError):
         parse_users("op:admin:scrypt$x$y")
+
+
+def test_sites_csv_places_bins_and_the_depot(tmp_path):
+    f = tmp_path / "sites.csv"
+    f.write_text("bin_id,lat,lon\ndepot,35.1,129.0\nbin-0001,35.2,129.1\n")
+    s = load_sites(f)
+    assert s.depot == (35.1, 129.0) and s.of("bin-0001") == (35.2, 129.1)
+    lat, lon = s.of("bin-0002")          # not listed: the register, around the depot
+    assert abs(lat - 35.1) < 0.05 and abs(lon - 129.0) < 0.05
+    f.write_text("bin_id,lat,lon\nbin-0001,95,129\n")
+    with pytest.raises(ValueError, match="not a coordinate"):
+        load_sites(f)
+
+
+def test_cli_hashes_a_password_and_refuses_to_start_without_an_account(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    from host_tools.backoffice.auth import check_password
+    from host_tools.paths import ROOT
+
+    r = subprocess.run([sys.executable, "-m", "host_tools.backoffice", "hash-password"],
+                       input="s3cret\n", capture_output=True, text=True, cwd=ROOT, timeout=60)
+    assert r.returncode == 0 and check_password("s3cret", r.stdout.strip())
+    env = {k: v for k, v in os.environ.items() if not k.startswith("BACKOFFICE_")}
+    r = subprocess.run([sys.executable, "-m", "host_tools.backoffice", "--db",
+                        str(tmp_path / "x.db")], capture_output=True, text=True, cwd=ROOT,
+                       timeout=60, env=env)
+    assert r.returncode != 0 and "no account" in r.stderr
