@@ -25,11 +25,23 @@ from tests.host.test_backoffice_browser import PASSWORD, _browser  # noqa: E402
 BINS = [f"bin-{i:04d}" for i in range(1, 7)]
 
 
+def _nearest_first(stops: list[str], sites) -> list[str]:
+    left, here, out = list(stops), sites.depot, []
+    while left:
+        nxt = min(left, key=lambda b: (sites.of(b)[0] - here[0]) ** 2
+                  + (sites.of(b)[1] - here[1]) ** 2)
+        left.remove(nxt)
+        out.append(nxt)
+        here = sites.of(nxt)
+    return out
+
+
 def routes_file(path: Path) -> None:
     sites = load_sites(None)
     depot = [sites.depot[1], sites.depot[0]]
     feats = []
     for crew, stops in enumerate((BINS[0::2], BINS[1::2])):
+        stops = _nearest_first(stops, sites)
         pts = [[sites.of(b)[1], sites.of(b)[0]] for b in stops]
         feats.append({"type": "Feature", "properties": {"crew": crew},
                       "geometry": {"type": "LineString", "coordinates": [depot, *pts, depot]}})
@@ -75,7 +87,6 @@ def main() -> int:
                 drv.quit()
             for name, out in (("fleet", "backoffice.png"), ("bin", "backoffice-bin.png")):
                 img = Image.open(f"{tmp}/{name}.png").convert("RGB")
-                img = img.quantize(colors=128)
                 img.save(ROOT / "docs" / out, optimize=True)
                 print(f"docs/{out}")
         finally:
