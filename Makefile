@@ -25,7 +25,7 @@ $(STAMP): requirements-dev.txt
 $(UMQTT): $(STAMP) host_tools/fetch_umqtt.py
 	$(PY) -m host_tools.fetch_umqtt
 
-$(SYSDEPS): $(STAMP)
+$(SYSDEPS): $(STAMP) tools/sysdeps.sh
 	@bash tools/sysdeps.sh
 	@touch $@
 
