@@ -8,6 +8,7 @@ import glob
 import os
 import pwd
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -20,7 +21,6 @@ DB_USER = "backoffice"
 
 try:    # looked up here: the child may no longer read this Python's files after setuid
     import ctypes
-    import signal
 
     _PRCTL = ctypes.CDLL(None, use_errno=True).prctl
     _SIGTERM = int(signal.SIGTERM)
@@ -131,7 +131,7 @@ class TempPostgres:
     def pause(self) -> None:
         """Stops the server and keeps its data (a database that goes away)."""
         if self.proc and self.proc.poll() is None:
-            self.proc.terminate()       # smart shutdown ... then fast
+            self.proc.send_signal(signal.SIGINT)   # fast shutdown: clients are cut off
             try:
                 self.proc.wait(15)
             except subprocess.TimeoutExpired:

@@ -47,3 +47,27 @@ def postgres():
         pytest.skip(f"PostgreSQL back end not tested: {why}")
     with TempPostgres() as pg:
         yield pg
+
+
+_dbs = iter(range(1, 10 ** 6))
+
+
+def fresh_engine(kind: str, tmp_path, request):
+    """An upgraded engine on a new database: a SQLite file, or a new database on the
+    session's PostgreSQL server."""
+    from sqlalchemy import text
+
+    from host_tools.backoffice import db
+
+    if kind == "sqlite":
+        eng = db.make_engine(str(tmp_path / "bo.db"))
+    else:
+        pg = request.getfixturevalue("postgres")
+        name = f"t{next(_dbs)}"
+        admin = db.make_engine(pg.url)
+        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
+            c.execute(text(f"CREATE DATABASE {name}"))
+        admin.dispose()
+        eng = db.make_engine(pg.url.rsplit("/", 1)[0] + "/" + name)
+    db.upgrade(eng)
+    return eng

@@ -4,8 +4,6 @@ ingest's restarts, and a database that goes away."""
 
 from __future__ import annotations
 
-import itertools
-
 import pytest
 from sqlalchemy import func, select, text
 
@@ -13,24 +11,19 @@ from host_tools.backoffice import db
 from host_tools.backoffice.ingest import Ingest
 from host_tools.backoffice.store import Store
 from host_tools.broker import Broker
-from tests.host.backoffice_util import T0, event, postgres, publish, telemetry  # noqa: F401
-
-_ids = itertools.count(1)
+from tests.host.backoffice_util import (  # noqa: F401
+    T0,
+    event,
+    fresh_engine,
+    postgres,
+    publish,
+    telemetry,
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
 def engine(request, tmp_path):
-    if request.param == "sqlite":
-        eng = db.make_engine(str(tmp_path / "bo.db"))
-    else:
-        pg = request.getfixturevalue("postgres")
-        name = f"t{next(_ids)}"
-        admin = db.make_engine(pg.url)
-        with admin.connect().execution_options(isolation_level="AUTOCOMMIT") as c:
-            c.execute(text(f"CREATE DATABASE {name}"))
-        admin.dispose()
-        eng = db.make_engine(pg.url.rsplit("/", 1)[0] + "/" + name)
-    db.upgrade(eng)
+    eng = fresh_engine(request.param, tmp_path, request)
     yield eng
     eng.dispose()
 

@@ -17,22 +17,20 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     from fastapi.testclient import TestClient
 
-from host_tools.backoffice import db
 from host_tools.backoffice.auth import Sessions, hash_password, parse_users
 from host_tools.backoffice.parse import parse
 from host_tools.backoffice.sites import load_sites
 from host_tools.backoffice.store import Store
 from host_tools.backoffice.web import STATIC, Context, create_app
-from tests.host.backoffice_util import T0, event, telemetry
+from tests.host.backoffice_util import T0, event, fresh_engine, postgres, telemetry  # noqa: F401
 
 OP_PW, VIEW_PW = "correct horse", "read only"
 
 
-@pytest.fixture(scope="module")
-def app(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sqlite", "postgresql"])
+def app(request, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bo-web")
-    eng = db.make_engine(str(tmp / "bo.db"))
-    db.upgrade(eng)
+    eng = fresh_engine(request.param, tmp, request)
     store = Store(eng)
 
     def rec(topic, d):
