@@ -89,6 +89,7 @@ def main(argv=None) -> int:
     except ValueError as e:
         print(f"backoffice: {e}", file=sys.stderr)
         return 2
+    svc.start_ingest()
     print(f"backoffice: {svc.url}" + (f"  (user operator, password {demo})" if demo else ""),
           flush=True)
     try:

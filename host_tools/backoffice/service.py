@@ -74,15 +74,21 @@ class Service:
                              timeout_keep_alive=5, timeout_graceful_shutdown=5)
         self.server = uvicorn.Server(cfg)
         self._thread: threading.Thread | None = None
+        self._ingesting = False
 
     @property
     def url(self) -> str:
         return f"http://{self.opts.http[0]}:{self.opts.http[1]}/"
 
+    def start_ingest(self) -> None:
+        """Connects the ingest (waits up to 10 s for the subscription)."""
+        if self.ingest and not self._ingesting:
+            self.ingest.start()
+            self._ingesting = True
+
     def serve(self) -> None:
         """Runs until interrupted (the web server in this thread)."""
-        if self.ingest:
-            self.ingest.start()
+        self.start_ingest()
         try:
             self.server.run()
         finally:
@@ -92,8 +98,7 @@ class Service:
 
     def start_background(self) -> Service:
         self.server.config.install_signal_handlers = False   # not the main thread
-        if self.ingest:
-            self.ingest.start()
+        self.start_ingest()
         self._thread = threading.Thread(target=self.server.run, daemon=True,
                                         name="backoffice-web")
         self._thread.start()

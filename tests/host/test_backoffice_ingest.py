@@ -153,3 +153,45 @@ def test_a_database_that_goes_away_loses_nothing(postgres):   # noqa: F811
         ing.stop()
     assert _count(eng, db.telemetry) == 41
     eng.dispose()
+
+
+def test_the_service_from_its_command_line(tmp_path):
+    """python -m host_tools.backoffice as an operator starts it: the address printed, a
+    report published shows in the API, a viewer account from BACKOFFICE_USERS, Ctrl-C."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    import httpx
+
+    from host_tools.backoffice.auth import hash_password
+    from host_tools.broker import free_port
+    from host_tools.paths import ROOT
+
+    with Broker() as broker:
+        port = free_port()
+        env = dict(os.environ, BACKOFFICE_USERS=f"ann:viewer:{hash_password('pw-ann')}")
+        proc = subprocess.Popen([sys.executable, "-m", "host_tools.backoffice", "--broker",
+                                 f"{broker.host}:{broker.port}", "--db",
+                                 str(tmp_path / "cli.db"), "--http", f"127.0.0.1:{port}",
+                                 "--client-id", "t-bo-cli"], cwd=ROOT, env=env,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            line = proc.stdout.readline()
+            assert line.strip() == f"backoffice: http://127.0.0.1:{port}/", line
+            publish(broker, [("bins/bin-0009/telemetry", telemetry(1, T0, fill=33.0), False)])
+            with httpx.Client(base_url=f"http://127.0.0.1:{port}", timeout=5) as c:
+                assert c.get("/api/bins").status_code == 401
+                assert c.post("/login", data={"user": "ann", "password": "pw-ann"}
+                              ).status_code == 303
+                deadline = time.monotonic() + 20
+                while not c.get("/api/bins").json() and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                assert [b["fill"] for b in c.get("/api/bins").json()] == [33.0]
+                assert c.post("/api/alerts/1/ack").status_code == 403   # a viewer
+        finally:
+            proc.send_signal(signal.SIGINT)
+            out, err = proc.communicate(timeout=20)
+        assert proc.returncode == 0, err[-2000:]
