@@ -1,7 +1,7 @@
 # Solar compactor bin: firmware, simulator and field tools.
-#   make run    the simulated bin, live in the terminal
+#   make run    the simulated bin, live in the terminal, and the back office on it
 #   make test   everything: lint, firmware on the MicroPython unix port, simulator, broker
-#   make bench  figures in build/bench.json (firmware, simulator, fleet: minutes)
+#   make bench  figures in build/bench.json (firmware, simulator, fleet, back office)
 #   make bench-dispatch  the crew policies side by side (over an hour)
 SHELL := /bin/bash
 PYTHON ?= python3
@@ -26,12 +26,12 @@ $(STAMP): requirements-dev.txt
 $(UMQTT): $(STAMP) host_tools/fetch_umqtt.py
 	$(PY) -m host_tools.fetch_umqtt
 
-$(SYSDEPS): $(STAMP)
+$(SYSDEPS): $(STAMP) tools/sysdeps.sh
 	@bash tools/sysdeps.sh
 	@touch $@
 
 run: setup
-	$(PY) -m host_tools.sim --live --days 7 --speed 1200 --seed 1 --start 2026-06-01
+	$(PY) -m host_tools.backoffice.demo --days 7 --speed 1200 --seed 1 --start 2026-06-01
 
 test: setup
 	$(PY) -m ruff check host_tools tests bench
@@ -43,6 +43,7 @@ lint: setup
 bench: setup
 	$(PY) bench/run.py
 	$(PY) bench/fleet.py
+	$(PY) bench/backoffice.py
 
 bench-dispatch: setup
 	$(PY) bench/dispatch.py

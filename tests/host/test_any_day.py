@@ -81,6 +81,6 @@ def test_documented_runs_name_their_date_and_seed():
 
 def test_make_targets_name_their_date_and_seed():
     runs = [ln.strip() for ln in (ROOT / "Makefile").read_text().splitlines()
-            if "-m host_tools.sim" in ln or "-m host_tools.fleet" in ln]
+            if any(f"-m host_tools.{m}" in ln for m in ("sim", "fleet", "backoffice.demo"))]
     assert len(runs) >= 3, runs          # run, sim, vdev
     assert all("--start " in ln and "--seed " in ln for ln in runs), runs

@@ -16,8 +16,10 @@ from host_tools.paths import ROOT
 MODULES = ["host_tools.sim", "host_tools.fleet", "host_tools.deploy",
            "host_tools.deploy.virtual", "host_tools.deploy.console", "host_tools.ota",
            "host_tools.monitor", "host_tools.plan", "host_tools.report",
-           "host_tools.report.dispatch", "host_tools.fetch_umqtt"]
-SCRIPTS = ["bench/run.py", "bench/fleet.py", "bench/dispatch.py", "bench/alarms.py"]
+           "host_tools.report.dispatch", "host_tools.fetch_umqtt", "host_tools.backoffice",
+           "host_tools.backoffice.demo"]
+SCRIPTS = ["bench/run.py", "bench/fleet.py", "bench/dispatch.py", "bench/alarms.py",
+           "bench/backoffice.py"]
 
 
 def _tree(path) -> set[str]:
