@@ -245,7 +245,7 @@ def plot_bin(bin_id: str, s: dict, report: dict, out: Path, full_pct: float = 85
 def main(argv=None) -> int:
     p = parser("python -m host_tools.report", __doc__)
     p.add_argument("report", help="JSON written by python -m host_tools.sim --json")
-    p.add_argument("--out", default="build/plots",
+    p.add_argument("--out", default="build/plots", metavar="DIR",
                    help="folder for the PNG files (default %(default)s)")
     args = p.parse_args(argv)
     try:
