@@ -130,17 +130,14 @@ class BinView:
             self._flags(d.get("flags", self.flags), ts)
             self.next_wake = d.get("next", self.next_wake)
             self.fw = d.get("fw", self.fw)
+            self._power(d, ts)      # a state that carries them (docs/topics.md, State)
         elif kind == "telemetry":
             if self.fill_ts is None or (d.get("ts") or 0) >= self.fill_ts:
                 self.fill, self.fill_ts = d.get("fill"), d.get("ts")
                 self.forecast_full = d.get("fcst")
                 self.forecast_over = d.get("ovf")
                 self.strokes = d.get("cmp", self.strokes)
-            self.battery_mv = d.get("vbat", self.battery_mv)
-            self.signal_dbm = d.get("rssi", self.signal_dbm)
-            self.soc = d.get("soc", self.soc)
-            if d.get("elvl"):
-                self._energy(d["elvl"], ts)
+            self._power(d, ts)
             self._flags(d.get("flags", self.flags), ts)
             self.fw = d.get("fw", self.fw)
         elif kind == "event":
@@ -149,6 +146,14 @@ class BinView:
                 return      # the same event again (QoS 1 delivers at least once)
             self.events = (self.events + [(ts, ev, d)])[-EVENTS_KEPT:]
             self._event(ev, d, ts or 0)
+
+    def _power(self, d: dict, ts: float | None) -> None:
+        """Battery, signal and energy level, from a report (or a state that has them)."""
+        self.battery_mv = d.get("vbat", self.battery_mv)
+        self.signal_dbm = d.get("rssi", self.signal_dbm)
+        self.soc = d.get("soc", self.soc)
+        if d.get("elvl"):
+            self._energy(d["elvl"], ts)
 
     def _flags(self, flags: int, ts: float | None) -> None:
         """A report's fault bits end the faults it no longer has (no reading, motor)."""

@@ -36,6 +36,7 @@ EVENT_COLORS = {"full": "tab:red", "fire": "darkred", "tilt": "tab:brown",
                 "sensor_fault": "tab:orange", "sensor_ok": "gold", "motor_fault": "black",
                 "modem_fault": "tab:pink", "energy_level": "olive", "reset": "tab:purple",
                 "compacted": "tab:green", "collected": "tab:blue"}
+LABELLED_DAYS = 12    # daily bars carry their report count up to this many days
 STROKE_GAP_S = 120    # motor runs closer than this are one compaction (out, back, a retry)
 
 
@@ -204,6 +205,8 @@ def _daily_panel(ax, s: dict) -> None:
     starts = [dt.datetime.combine(d, dt.time(0), SITE_TZ) for d in days]
     bars = ax.bar(starts, [kb[d] for d in days], width=0.96, align="edge", color="0.75")
     for bar, d in zip(bars, days, strict=True):
+        if len(days) > LABELLED_DAYS:
+            break       # no room: the bars alone
         ax.annotate(f"{_n(n[d], 'report')}, {kb[d]:.1f} kB",
                     (bar.get_x() + bar.get_width() / 2, bar.get_height()),
                     ha="center", va="bottom", fontsize=7, xytext=(0, 1),
@@ -242,7 +245,7 @@ def plot_bin(bin_id: str, s: dict, report: dict, out: Path, full_pct: float = 85
 def main(argv=None) -> int:
     p = parser("python -m host_tools.report", __doc__)
     p.add_argument("report", help="JSON written by python -m host_tools.sim --json")
-    p.add_argument("--out", default="build/plots",
+    p.add_argument("--out", default="build/plots", metavar="DIR",
                    help="folder for the PNG files (default %(default)s)")
     args = p.parse_args(argv)
     try:

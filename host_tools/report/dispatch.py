@@ -114,9 +114,9 @@ def plot(bench: dict, out: Path, threshold_pct: float | None = None) -> Path:
 def main(argv=None) -> int:
     p = parser("python -m host_tools.report.dispatch", __doc__)
     p.add_argument("bench", help="bench/dispatch.py's JSON, or a run's report with --dispatch")
-    p.add_argument("--out", default="build/plots/dispatch-fills.png",
-                   help="the PNG to write (default %(default)s)")
-    p.add_argument("--threshold", type=float, default=None,
+    p.add_argument("--out", default="build/plots/dispatch-fills.png", metavar="PNG",
+                   help="the file to write (default: %(default)s)")
+    p.add_argument("--threshold", type=float, default=None, metavar="PCT",
                    help="dispatch threshold line, %% (default: from the file, else 60)")
     args = p.parse_args(argv)
     try:

@@ -243,3 +243,11 @@ def test_live_view_has_the_once_columns():
     once = table(views, "fill", False, NOW, clock="wall clock")
     assert live[:len(once)] == once and "12.90V" in once[4] and "-99" in once[3]
     assert live[len(once) + 1].startswith("alerts") and "tilt" in live[len(once) + 2]
+
+
+def test_a_state_with_battery_and_signal_fills_them_in():
+    v = BinView("b")
+    v.update("state", {"st": "asleep", "ts": NOW, "fill": 40.0, "vbat": 12800, "rssi": -77,
+                       "elvl": "economy"}, None)
+    row = table([v], "fill", False, NOW)[3]
+    assert "12.80V" in row and "-77" in row and "energy economy" in row
