@@ -185,7 +185,10 @@ def run_cycle(board, force_report=False):
             and power_policy.may_transmit(board, st, r, events):
         status = {"ts": now, "fill": None if r.fill is None else round(r.fill, 1),
                   "fcst": fcst, "ovf": ovf, "full": st["full"], "flags": st["faults"],
-                  "next": now + sleep_s, "fw": VERSION}
+                  "next": now + sleep_s, "fw": VERSION,
+                  # battery and signal on the broker between reports (an operator's
+                  # monitor --once reads them from here): the signal of the last session
+                  "vbat": r.vbat_mv, "rssi": netwatch.rssi(st)}
         board.wdt.feed()   # a cold attach and the session can take a minute
         t_tx = clock.ticks_ms()
         report.deliver(board, cfg, ident, outbox, status, log, st, bool(events))

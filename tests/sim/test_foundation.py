@@ -151,3 +151,16 @@ def test_crash_every_wake_ends_in_safe_mode_with_the_trace_reported(tmp_path):
     assert json.loads((flash / "boots.json").read_text())["safe"] is True
     assert "RuntimeError" in (flash / "last_trace.txt").read_text()
     assert report["compactions"] == 0 and report["motor_on_with_door_open_ms"] == 0
+
+
+def test_the_retained_state_carries_battery_and_signal(tmp_path):
+    """Between reports the broker keeps only the retained state: an operator's monitor
+    --once shows battery and signal from it."""
+    cfg = SimConfig(days=0.2, seed=3, workdir=tmp_path / "flash", start_s=1_790_000_000)
+    run = simulate(cfg, client_id="t-state")
+    states = [d for d in (m.json() for m in run.subscriber.of_kind("state"))
+              if d and d.get("st") == "asleep"]
+    assert states
+    assert all(isinstance(s["vbat"], int) and 10_000 < s["vbat"] < 15_000 for s in states)
+    assert all(s["rssi"] is None or -113 <= s["rssi"] <= -51 for s in states)
+    assert any(s["rssi"] is not None for s in states)
