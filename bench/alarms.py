@@ -33,7 +33,8 @@ def run(seed: int, days: float, start: str, scenario: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="alarms-") as tmp:
         out = Path(tmp) / "r.json"
         cmd = [sys.executable, "-m", "host_tools.sim", "--days", str(days), "--seed",
-               str(seed), "--start", start, "--scenario", scenario, "--json", str(out)]
+               str(seed), "--start", start, "--scenario", scenario, "--json", str(out),
+               "--workdir", str(Path(tmp) / "flash")]
         p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
         if p.returncode:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
