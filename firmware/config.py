@@ -1,10 +1,9 @@
 # Configuration: defaults, validation as a whole, atomic persistence (config.json).
 import fsutil
 from fsutil import write_json
-from micropython import const
 
 PATH = "config.json"
-_MAX_BYTES = const(2048)   # every field at its longest is under 1 KB
+_MAX_BYTES = 2048   # every field at its longest is under 1 KB (no const(): CPython imports it)
 
 # key: (default, min, max). Every value is an int; ranges are what the hardware tolerates.
 SCHEMA = {

@@ -9,20 +9,19 @@
 import json
 import os
 
-from micropython import const
-
+# (plain ints, no const(): the host tools import this module, with config.py, on CPython)
 probe = None   # sim board: probe.write(path, n) -> -1, or the bytes that land before a cut
 found = []     # damage set aside in this boot: "name: what was wrong" (for the report)
 count = 0      # files set aside in this boot (found keeps the first _FOUND_MAX)
 
-MAX_JSON = const(4096)     # a JSON file larger than this (unless its reader says) is damage
-BAD = ".bad"               # set aside, not yet reported
-OLD = ".old"               # set aside and reported
-_S_IFDIR = const(0x4000)
-_S_IFMT = const(0xF000)
-_S_IFREG = const(0x8000)
-_ENOENT = const(2)
-_FOUND_MAX = const(8)
+MAX_JSON = 4096     # a JSON file larger than this (unless its reader says) is damage
+BAD = ".bad"        # set aside, not yet reported
+OLD = ".old"        # set aside and reported
+_S_IFDIR = 0x4000
+_S_IFMT = 0xF000
+_S_IFREG = 0x8000
+_ENOENT = 2
+_FOUND_MAX = 8
 
 
 def put(f, path, data):

@@ -79,4 +79,5 @@ def run_sim(*args: str, timeout: float = 600, cwd: Path | None = None) -> dict:
 def sim_2days(tmp_path_factory):
     """The foundation's acceptance run: two simulated days of one bin, seed 1."""
     work = tmp_path_factory.mktemp("sim2d")
-    return run_sim("--days", "2", "--seed", "1", "--workdir", str(work)), work
+    return run_sim("--days", "2", "--seed", "1", "--start", "2026-12-02", "--workdir",
+                   str(work)), work

@@ -45,7 +45,8 @@ def split(bins: int, shards: int) -> list[tuple[int, int]]:
 # how the shards' reports add up: sums unless named here
 _SAME = {"days", "seed", "mode"}
 _MIN = {"battery_soc_min_pct", "battery_soc_end_pct", "full_alert_lead_h_min"}
-_MAX = {"wall_s", "fill_abs_error_max_pct", "jam_hits_max", "motor_temp_max_c"}
+_MAX = {"wall_s", "fill_abs_error_max_pct", "jam_hits_max", "motor_temp_max_c",
+        "sensor_fault_catch_h_max"}
 _MEAN = {   # key: the count it is a mean over (None: per bin)
     "fill_abs_error_mean_pct": "telemetry_received",
     "fill_rmse_pct": "fill_rmse_reports",
@@ -53,8 +54,12 @@ _MEAN = {   # key: the count it is a mean over (None: per bin)
     "energy_wh_per_day": None,
     "solar_wh_per_day": None,
     "solar_potential_wh_per_day": None,
+    "sensor_fault_false_per_bin_month": None,
+    "flash_damage_events_per_damage": "flash_damages",
 }
 _RMS = {"fill_rmse_pct", "fill_rmse_naive_pct"}
+# an RMSE merged from its shards' sums of squared errors, not from their rounded RMSEs
+_SSE = {"fill_rmse_pct": "fill_sse", "fill_rmse_naive_pct": "fill_sse_naive"}
 
 
 def _mean(key: str, parts: list[dict]):
@@ -68,6 +73,10 @@ def _mean(key: str, parts: list[dict]):
         keys = sorted({k for v, _ in pairs for k in v})
         return {k: round(sum(v.get(k, 0) * w for v, w in pairs) / total, 2) for k in keys}
     if key in _RMS:
+        sse = _SSE[key]
+        if all(p.get(sse) is not None for p in parts if p.get(key) is not None):
+            return round((sum(p[sse] for p in parts if p.get(key) is not None) / total)
+                         ** 0.5, 2)
         return round((sum(v * v * w for v, w in pairs) / total) ** 0.5, 2)
     return round(sum(v * w for v, w in pairs) / total, 2)
 
@@ -89,6 +98,8 @@ def merge(parts: list[dict]) -> dict:
             out[key] = max(vals)
         elif isinstance(vals[0], bool) or isinstance(vals[0], str):
             out[key] = vals[0]
+        elif key in _SSE.values():
+            out[key] = round(sum(vals), 4)
         elif isinstance(vals[0], (int, float)):
             total = sum(vals)
             out[key] = round(total, 2) if isinstance(total, float) else total

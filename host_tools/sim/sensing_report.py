@@ -124,6 +124,8 @@ def figures(sim, subscriber) -> dict:
         "fill_rmse_pct": rmse,
         "fill_rmse_naive_pct": rmse_naive,
         "fill_rmse_reports": len(errs),
+        "fill_sse": round(sum(e * e for e in errs), 4),          # (a fleet's shards add up)
+        "fill_sse_naive": round(sum(e * e for e in naive), 4),
         "full_alerts": full_alerts,
         "full_alert_lead_h_min": round(min(leads), 2) if leads and not unwarned
         else (0.0 if unwarned else None),

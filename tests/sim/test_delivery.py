@@ -11,8 +11,8 @@ from ..conftest import run_sim
 
 
 def test_tls_run_delivers_everything_and_acks_commands(tmp_path):
-    rep = run_sim("--days", "1", "--seed", "2", "--tls", "--commands-every", "4",
-                  "--workdir", str(tmp_path))
+    rep = run_sim("--days", "1", "--seed", "2", "--start", "2026-12-02", "--tls",
+                  "--commands-every", "4", "--workdir", str(tmp_path))
     assert rep["firmware_errors"] == 0
     assert rep["telemetry_received"] > 15
     assert rep["telemetry_lost"] == 0

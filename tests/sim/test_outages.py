@@ -13,7 +13,7 @@ from ..conftest import run_sim
 @pytest.fixture(scope="module")
 def outages(tmp_path_factory):
     work = tmp_path_factory.mktemp("outages")
-    return run_sim("--days", "7", "--seed", "1", "--scenario", "outages",
+    return run_sim("--days", "7", "--seed", "1", "--start", "2026-12-02", "--scenario", "outages",
                    "--workdir", str(work))
 
 

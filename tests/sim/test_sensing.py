@@ -12,7 +12,7 @@ from ..conftest import run_sim
 @pytest.fixture(scope="module")
 def season(tmp_path_factory):
     work = tmp_path_factory.mktemp("sensing30")
-    return run_sim("--days", "30", "--seed", "1", "--scenario", "sensing",
+    return run_sim("--days", "30", "--seed", "1", "--start", "2026-12-02", "--scenario", "sensing",
                    "--workdir", str(work))
 
 

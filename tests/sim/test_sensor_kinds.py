@@ -10,7 +10,7 @@ from ..conftest import run_sim
 
 @pytest.mark.parametrize("sensors", ["maxbotix", "hcsr04", "a02yyuw,maxbotix,hcsr04"])
 def test_fill_from_each_sensor_kind(sensors, tmp_path):
-    report = run_sim("--days", "1.5", "--seed", "2", "--sensors", sensors,
+    report = run_sim("--days", "1.5", "--seed", "2", "--start", "2026-12-02", "--sensors", sensors,
                      "--workdir", str(tmp_path))
     assert report["firmware_errors"] == 0
     assert report["telemetry_received"] == report["telemetry_published"] > 30
