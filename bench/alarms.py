@@ -25,7 +25,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STARTS = ("2026-12-02", "2026-03-15", "2026-07-01")
 KEYS = ("sensor_fault_events", "sensor_fault_false", "sensor_fault_false_per_bin_month",
         "sensor_faults_true", "sensor_faults_caught", "sensor_fault_catch_h_max",
-        "overflows_true", "overflows_unwarned", "full_alerts", "full_alert_lead_h_min",
+        "overflows_true", "overflows_unwarned", "overflows_unwarned_lasting",
+        "full_alerts", "full_alert_lead_h_min",
         "silent_bins", "firmware_errors", "telemetry_lost")
 
 
@@ -33,7 +34,8 @@ def run(seed: int, days: float, start: str, scenario: str) -> dict:
     with tempfile.TemporaryDirectory(prefix="alarms-") as tmp:
         out = Path(tmp) / "r.json"
         cmd = [sys.executable, "-m", "host_tools.sim", "--days", str(days), "--seed",
-               str(seed), "--start", start, "--scenario", scenario, "--json", str(out)]
+               str(seed), "--start", start, "--scenario", scenario, "--json", str(out),
+               "--workdir", str(Path(tmp) / "flash")]
         p = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=1800)
         if p.returncode:
             raise RuntimeError(f"{' '.join(cmd)} failed:\n{p.stderr[-2000:]}")
@@ -72,6 +74,7 @@ def main(argv=None) -> int:
         "sensor_fault_catch_h_max": max((r["sensor_fault_catch_h_max"] or 0) for r in sens),
         "overflows_true": sum(r["overflows_true"] for r in rows),
         "overflows_unwarned": sum(r["overflows_unwarned"] for r in rows),
+        "overflows_unwarned_lasting": sum(r["overflows_unwarned_lasting"] for r in rows),
         "silent_bins": sum(r["silent_bins"] for r in rows),
         "firmware_errors": sum(r["firmware_errors"] for r in rows),
     }

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import bisect
 
-from host_tools.sim.figures import Mean, Rms
+from host_tools.sim.figures import Mean, Rms, Total
 
 FIRE_GRACE_S = 3 * 3600      # a fire alert this long after a fire's end still belongs to it
 FAULT_GRACE_S = 3600         # a sensor_fault this long after a fault's end still belongs to it
+PRESSED_S = 900              # an overflow the ram pressed back under the rim within this
+                             # (one wake interval: the next wake's stroke) did not last
 _FAULT_KINDS = ("blocked", "stuck", "no target")
 
 
@@ -45,6 +47,7 @@ def figures(sim, subscriber) -> dict:
     tilt_alerts = tilts_true = 0
     false_faults = 0
     catch_h: list[float] = []
+    unwarned_lasting = 0
     for b in sim.bins.values():
         v, w = b.vbin, b.vbin.world
         truth = v.truth
@@ -67,6 +70,7 @@ def figures(sim, subscriber) -> dict:
         fulls = sorted(e["ts"] for e in _events(subscriber, v.bin_id, "full"))
         full_alerts += len(fulls)
         colls = [t for t, _ in w.collections]
+        spells = w.overflow_spells_until(w.t)
         for t_over in w.overflow_starts:
             overflows += 1
             since = max([c for c in colls if c < t_over], default=float("-inf"))
@@ -75,6 +79,10 @@ def figures(sim, subscriber) -> dict:
                 leads.append((t_over - before[-1]) / 3600)
             else:
                 unwarned += 1
+                # how long the waste stood above the rim (a deposit the next stroke pressed
+                # down at once, or one left there)
+                end = next((e for a, e in spells if a <= t_over < e), w.t)
+                unwarned_lasting += end - t_over > PRESSED_S
         # collections: each detection matched to a true one since the bin's previous report
         got = sorted(e["ts"] for e in _events(subscriber, v.bin_id, "collected"))
         detected += len(got)
@@ -125,11 +133,14 @@ def figures(sim, subscriber) -> dict:
         "fill_rmse_pct": rmse,
         "fill_rmse_naive_pct": rmse_naive,
         "fill_rmse_reports": len(errs),
+        "fill_sse": Total(sum(e * e for e in errs), nd=4),   # sums of squared errors
+        "fill_sse_naive": Total(sum(e * e for e in naive), nd=4),
         "full_alerts": full_alerts,
         "full_alert_lead_h_min": round(min(leads), 2) if leads and not unwarned
         else (0.0 if unwarned else None),
         "overflows_true": overflows,
         "overflows_unwarned": unwarned,
+        "overflows_unwarned_lasting": unwarned_lasting,
         "collections_detected": detected,
         "collections_missed": missed,
         "collections_phantom": phantom,

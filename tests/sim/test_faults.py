@@ -90,11 +90,9 @@ def _patched(tmp_path, module: str, old: str, new: str):
 def test_cuts_find_a_write_without_its_rename(tmp_path):
     """The check can fail: with state files written in place (no temp file and rename),
     power cuts leave files the observer finds torn."""
-    root = _patched(tmp_path, "fsutil.py",
-                    '    with open(tmp, "wb") as f:\n        put(f, tmp, data)\n    try:\n'
-                    '        os.rename(tmp, path)',
-                    '    with open(path, "wb") as f:\n        put(f, path, data)\n    try:\n'
-                    '        pass')
+    root = _patched(tmp_path, "fsutil.py", 'def write_atomic(path, data):\n',
+                    'def write_atomic(path, data):\n    with open(path, "wb") as f:\n'
+                    '        put(f, path, data)\n    return\n')
     cfg = SimConfig(days=1, seed=1, mode="faithful", workdir=tmp_path / "flash", root=root,
                     start_s=1_780_239_600)
     cfg.settings.scenario = "faults"

@@ -70,6 +70,8 @@ class BinWorld:
         self.collections: list[tuple[float, float]] = []   # (time, true fill before)
         self.overflow_s = 0.0
         self.overflow_starts: list[float] = []   # times the true fill passed 100 %
+        self.overflow_spells: list[tuple[float, float]] = []   # (from, to) above 100 %
+        self._over_since: float | None = None
         self.full_spells: list[tuple[float, float]] = []   # (from, to) above FULL_LINE_PCT
         self._full_since: float | None = None
 
@@ -117,6 +119,8 @@ class BinWorld:
         self.waste.add(litres)
         if was <= 100.0 < self.waste.fill_pct():
             self.overflow_starts.append(t)
+            if self._over_since is None:
+                self._over_since = t
         if was < FULL_LINE_PCT <= self.waste.fill_pct() and self._full_since is None:
             self._full_since = t
         dur = 2.0 + self.noise.random() * 6.0
@@ -189,10 +193,19 @@ class BinWorld:
         self._full_ended(t)
 
     def _full_ended(self, t: float) -> None:
-        """A stroke or a crew took the level back under the full line: the spell ends."""
+        """A stroke or a crew took the level back under the full line: the spell ends (and
+        an overflow's, once the level is back under the rim)."""
+        if self._over_since is not None and self.waste.fill_pct() <= 100.0:
+            self.overflow_spells.append((self._over_since, t))
+            self._over_since = None
         if self._full_since is not None and self.waste.fill_pct() < FULL_LINE_PCT:
             self.full_spells.append((self._full_since, t))
             self._full_since = None
+
+    def overflow_spells_until(self, t: float) -> list[tuple[float, float]]:
+        """The spells above the rim, one still open ending at t."""
+        open_ = [(self._over_since, t)] if self._over_since is not None else []
+        return self.overflow_spells + open_
 
     def full_spells_until(self, t: float) -> list[tuple[float, float]]:
         """The spells above the full line, one still open ending at t."""
