@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from host_tools.broker import Broker  # noqa: E402
+from host_tools.deploy.build import board_files, compile_mpy_file, mpy_cross  # noqa: E402
 from host_tools.paths import BUILD, FIRMWARE, micropypath, micropython  # noqa: E402
 from host_tools.sim import engine  # noqa: E402
 from host_tools.sim.__main__ import REQUIRE_START_ENV, _drain, start_epoch  # noqa: E402
@@ -36,7 +37,8 @@ from host_tools.sim.report import build  # noqa: E402
 os.environ[REQUIRE_START_ENV] = "1"   # every run names its start date: the same world any day
 OUT = BUILD / "bench.json"
 WORK = BUILD / "bench"
-MPY_DIR = WORK / "mpy"
+MPY_DIR = WORK / "mpy"                # the sim board's manifest, compiled as deployed
+MPY_ESP32_DIR = WORK / "mpy-esp32"    # the ESP32 board's, plus the sim board's own modules
 START = "2025-06-01"         # fixed start date and seed: the same world every run
 SEED = 1
 
@@ -260,42 +262,60 @@ def bench_bytes(res: dict) -> None:
 
 
 # 2. compiled size -------------------------------------------------------------------------
-def _mpy_path(root: Path = ROOT) -> str:
-    """MICROPYPATH with the precompiled firmware ahead of the sources."""
-    return os.pathsep.join([str(MPY_DIR / "fw"), str(MPY_DIR / "lib"), micropypath(root)])
+def _mpy_path_for(tree: Path):
+    def path(root: Path = ROOT) -> str:
+        """MICROPYPATH with the precompiled firmware (tree) ahead of the sources."""
+        return os.pathsep.join([str(tree / "fw"), str(tree / "lib"), micropypath(root)])
+    return path
+
+
+_mpy_path = _mpy_path_for(MPY_DIR)                # the sim board's manifest
+_mpy_esp32_path = _mpy_path_for(MPY_ESP32_DIR)    # the ESP32 board's, sim board's root added
+
+
+def _compile(files: list, tree: Path) -> tuple[int, int]:
+    """Compile (path under firmware/, source, opt) as a deploy does into tree/fw and, for
+    firmware/lib, tree/lib. Returns (source bytes, .mpy bytes)."""
+    src_total = mpy_total = 0
+    for rel, src, opt in files:
+        out = (tree / "lib" / rel[4:] if rel.startswith("lib/") else tree / "fw" / rel)
+        out = out.with_suffix(".mpy")
+        try:
+            compile_mpy_file(src, out, rel, opt)
+        except RuntimeError as e:
+            raise BenchError(str(e)) from None
+        src_total += src.stat().st_size
+        mpy_total += out.stat().st_size
+    return src_total, mpy_total
 
 
 def bench_mpy(res: dict) -> None:
-    """Compiles firmware/**/*.py to MPY_DIR/fw (firmware/lib to MPY_DIR/lib)."""
-    mpy_cross = Path(micropython()).with_name("mpy-cross")
-    if not mpy_cross.exists():
-        found = shutil.which("mpy-cross")
-        if not found:
-            raise BenchError("mpy-cross not found")
-        mpy_cross = Path(found)
-    sources = sorted(FIRMWARE.rglob("*.py"))
-    if not any(p.match("lib/umqtt/simple.py") for p in sources):
+    """Compiles the sim board's manifest (firmware/board/sim_manifest.py, what the unix port
+    runs) to MPY_DIR, and the ESP32 board's (firmware/board/esp32s3_sim7080_manifest.py) to
+    MPY_ESP32_DIR, with the sim board's own modules beside it so that it runs here."""
+    sim = board_files("linux")
+    esp32 = board_files("esp32")
+    if not any(rel == "lib/umqtt/simple.py" for rel, _, _ in sim):
         raise BenchError("firmware/lib/umqtt/simple.py missing: run `make setup`")
-    if MPY_DIR.exists():
-        shutil.rmtree(MPY_DIR)
-    src_total = mpy_total = 0
-    lib = FIRMWARE / "lib"
-    for src in sources:
-        if src.is_relative_to(lib):
-            out = MPY_DIR / "lib" / src.relative_to(lib).with_suffix(".mpy")
-        else:
-            out = MPY_DIR / "fw" / src.relative_to(FIRMWARE).with_suffix(".mpy")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run([str(mpy_cross), "-O2", "-o", str(out), str(src)],
-                           capture_output=True, text=True, timeout=60)
-        if r.returncode != 0 or not out.exists():
-            raise BenchError(f"mpy-cross {src.relative_to(ROOT)}: {r.stderr.strip()}")
-        src_total += src.stat().st_size
-        mpy_total += out.stat().st_size
+    for tree in (MPY_DIR, MPY_ESP32_DIR):
+        if tree.exists():
+            shutil.rmtree(tree)
+    src_total, mpy_total = _compile(sim, MPY_DIR)
     res["mpy_bytes"] = mpy_total
     res["mpy_bytes_baseline"] = src_total
-    res["mpy_bytes_baseline_what"] = f"source bytes of the same {len(sources)} firmware/**/*.py"
-    res["mpy_files"] = len(sources)
+    res["mpy_bytes_baseline_what"] = (
+        f"source bytes of the same {len(sim)} modules of the sim board's manifest")
+    res["mpy_files"] = len(sim)
+    src_total, mpy_total = _compile(esp32, MPY_ESP32_DIR)
+    res["mpy_bytes_esp32"] = mpy_total
+    res["mpy_bytes_esp32_baseline"] = src_total
+    res["mpy_bytes_esp32_baseline_what"] = (
+        f"source bytes of the same {len(esp32)} modules of the ESP32 board's manifest")
+    res["mpy_bytes_esp32_goal"] = 120 * 1024
+    res["mpy_files_esp32"] = len(esp32)
+    # the sim board's composition root and its extras, so that the ESP32 tree runs here
+    have = {rel for rel, _, _ in esp32}
+    _compile([f for f in sim if f[0] not in have], MPY_ESP32_DIR)
 
 
 # 3. simulator speed -----------------------------------------------------------------------
@@ -446,7 +466,7 @@ def bench_ota(res: dict) -> None:
     (work / "pub.bin").write_bytes(pub)
     (work / "ota_bench.py").write_text(_OTA_SCRIPT)
     # the verifier as a bin holds it: compiled by mpy-cross -O2, ahead of the sources
-    subprocess.run([bundles.mpy_cross(), "-O2", "-o", str(work / "ed25519.mpy"),
+    subprocess.run([mpy_cross(), "-O2", "-o", str(work / "ed25519.mpy"),
                     str(FIRMWARE / "ed25519.py")], check=True, capture_output=True)
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(work), micropypath()]))
 
