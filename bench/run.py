@@ -238,8 +238,78 @@ def bench_heap(res: dict) -> None:
         ok, ref = _wake_trial(None, None, trials, "-mpy-tls")
         res["wake_tls_runs_at_48K"] = ok and _wake_trial(TLS_HEAP_GOAL, ref, trials,
                                                           "-mpy-tls")[0]
+        # The same TLS wake, the modules of the ESP32 board's manifest compiled as its deploy
+        # compiles them (the sim board's composition root and its extras beside them: the
+        # unix port runs the sim board).
+        engine.micropypath = _mpy_esp32_path
+        _heap_figure(res, "peak_heap_wake_mpy_tls_bytes", bare, tag="-esp32-mpy-tls")
+        res["peak_heap_wake_mpy_tls_bytes_goal"] = 160 * 1024
+        res["peak_heap_wake_mpy_tls_bytes_moonshot"] = 128 * 1024
+        bench_dynamic(res, bare)
     finally:
         engine.micropypath = saved
+
+
+_WAKE_MODULES = ("import sys\n"
+                 "sys.atexit(lambda: print('WAKE_MODULES', ' '.join(sorted(sys.modules))))\n"
+                 "import board.simrom as rom\nrom.run({root!r})\n")
+
+
+def _wake_modules() -> list[str]:
+    """Every module a TLS wake of the heap run imports (each process prints its
+    sys.modules at exit; the union over the run's wakes)."""
+    saved = engine.micropython_cmd
+    # the engine's own -c (and -X) follow this one and are ignored: the default heap
+    engine.micropython_cmd = lambda: saved() + ["-c", _WAKE_MODULES.format(
+        root=str(ROOT) + "/")]
+    try:
+        report, console, aborted = simulate(WORK / "wake-modules", HEAP_DAYS, "faithful",
+                                            tls=True)
+    finally:
+        engine.micropython_cmd = saved
+    if aborted or report is None or not report["telemetry_received"]:
+        raise BenchError(f"the module listing run failed: {aborted}")
+    found: set[str] = set()
+    for line in console.splitlines():
+        if line.startswith("WAKE_MODULES "):
+            found.update(line.split()[1:])
+    found.discard("__main__")
+    if not found:
+        raise BenchError("the module listing run printed no sys.modules")
+    return sorted(found)
+
+
+def bench_dynamic(res: dict, bare: int) -> None:
+    """wake_dynamic_heap_bytes: the TLS wake's peak (ESP32 manifest, .mpy) minus the heap
+    that only imports every module that wake imports, from the same tree, and stops."""
+    modules = _wake_modules()
+    script = WORK / "import_only.py"
+    script.write_text("import gc\n" + "".join(f"import {m}\n" for m in modules)
+                      + "gc.collect()\nprint('IMPORTED')\n")
+    env = dict(os.environ, MICROPYPATH=_mpy_esp32_path())
+    trials: list = []
+
+    def ok(heap: int) -> bool:
+        r = subprocess.run([micropython(), "-X", f"heapsize={heap}", str(script)], cwd=WORK,
+                           env=env, capture_output=True, text=True, timeout=60)
+        good = r.returncode == 0 and r.stdout.strip() == "IMPORTED" and not r.stderr
+        trials.append({"heapsize": heap, "ok": good,
+                       "why": None if good else (r.stdout + r.stderr).strip()[-200:]})
+        return good
+
+    if not ok(HEAP_MAX):
+        raise BenchError(f"importing the wake's modules fails: {trials[-1]['why']}")
+    need = _bisect(ok, bare, HEAP_MAX)
+    res["wake_import_heap_bytes"] = need
+    res["wake_import_heap_bytes_trials"] = trials
+    res["wake_import_modules"] = modules
+    res["wake_dynamic_heap_bytes"] = res["peak_heap_wake_mpy_tls_bytes"] - need
+    res["wake_dynamic_heap_bytes_goal"] = 40 * 1024
+    res["wake_dynamic_heap_bytes_moonshot"] = 32 * 1024
+    res["wake_dynamic_heap_bytes_what"] = (
+        "peak_heap_wake_mpy_tls_bytes - wake_import_heap_bytes (the smallest -X heapsize in "
+        f"which a script that imports the {len(modules)} modules the TLS wake imports, from "
+        "the same tree, runs to its end)")
 
 
 # 1b. bytes on air ---------------------------------------------------------------------------
@@ -519,10 +589,18 @@ def table(res: dict) -> str:
         ("peak_heap_wake_tls_bytes", "bytes", res.get("peak_heap_wake_tls_bytes"),
          res.get("peak_heap_wake_bytes_baseline"), "bare interpreter"),
         ("wake_tls_runs_at_48K", "", res.get("wake_tls_runs_at_48K"), None, ""),
+        ("peak_heap_wake_mpy_tls_bytes", "bytes", res.get("peak_heap_wake_mpy_tls_bytes"),
+         res.get("peak_heap_wake_bytes"), "source import"),
+        ("wake_import_heap_bytes", "bytes", res.get("wake_import_heap_bytes"),
+         res.get("peak_heap_wake_bytes_baseline"), "bare interpreter"),
+        ("wake_dynamic_heap_bytes", "bytes", res.get("wake_dynamic_heap_bytes"),
+         res.get("wake_dynamic_heap_bytes_goal"), "goal"),
         ("bytes_per_bin_month", "bytes", res.get("bytes_per_bin_month"),
          res.get("bytes_per_bin_month_goal"), "goal"),
         ("mpy_bytes", "bytes", res.get("mpy_bytes"), res.get("mpy_bytes_baseline"),
          "source bytes"),
+        ("mpy_bytes_esp32", "bytes", res.get("mpy_bytes_esp32"),
+         res.get("mpy_bytes_esp32_baseline"), "source bytes"),
         ("sim_days_per_s", "days/s", res.get("sim_days_per_s"),
          res.get("sim_days_per_s_baseline"), "link-bound ceiling"),
         ("sim_30d_projected_s", "s", res.get("sim_30d_projected_s"), None, "goal < 30"),
@@ -580,7 +658,8 @@ def main(argv=None) -> int:
         except Exception as e:  # report every failure, keep measuring
             errors.append(f"{name}: {type(e).__name__}: {e}")
             print(f"bench: {name} FAILED: {e}", file=sys.stderr)
-    for k in ("peak_heap_wake_verified", "peak_heap_wake_mpy_verified"):
+    for k in ("peak_heap_wake_verified", "peak_heap_wake_mpy_verified",
+              "peak_heap_wake_mpy_tls_verified"):
         if res.get(k) is False:
             errors.append(f"heap: {k}: the wake cycle failed at the figure + "
                           f"{HEAP_VERIFY_MARGIN} B")
