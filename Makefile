@@ -34,11 +34,11 @@ run: setup
 	$(PY) -m host_tools.backoffice.demo --days 7 --speed 1200 --seed 1 --start 2026-06-01
 
 test: setup
-	$(PY) -m ruff check host_tools tests bench
+	$(PY) -m ruff check host_tools tests bench firmware
 	$(PY) -m pytest -q
 
 lint: setup
-	$(PY) -m ruff check host_tools tests bench
+	$(PY) -m ruff check host_tools tests bench firmware
 
 bench: setup
 	$(PY) bench/run.py

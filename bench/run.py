@@ -25,6 +25,7 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from host_tools.broker import Broker  # noqa: E402
+from host_tools.deploy.build import board_files, compile_mpy_file, mpy_cross  # noqa: E402
 from host_tools.paths import BUILD, FIRMWARE, micropypath, micropython  # noqa: E402
 from host_tools.sim import engine  # noqa: E402
 from host_tools.sim.__main__ import REQUIRE_START_ENV, _drain, start_epoch  # noqa: E402
@@ -36,7 +37,8 @@ from host_tools.sim.report import build  # noqa: E402
 os.environ[REQUIRE_START_ENV] = "1"   # every run names its start date: the same world any day
 OUT = BUILD / "bench.json"
 WORK = BUILD / "bench"
-MPY_DIR = WORK / "mpy"
+MPY_DIR = WORK / "mpy"                # the sim board's manifest, compiled as deployed
+MPY_ESP32_DIR = WORK / "mpy-esp32"    # the ESP32 board's, plus the sim board's own modules
 START = "2025-06-01"         # fixed start date and seed: the same world every run
 SEED = 1
 
@@ -46,6 +48,7 @@ HEAP_MAX = 2 * 1024 * 1024   # the unix port's default heap
 HEAP_VERIFY_MARGIN = 2048
 TRIAL_WALL_S = 20.0          # a heap trial taking longer than this counts as a failure
 
+IMPORT_SCAN = 16 * 1024     # below the import-only bisection's figure, scanned in HEAP_STEP
 TLS_HEAP_GOAL = 48 * 1024    # the wake cycle over TLS must run under -X heapsize=48K
 BYTES_DAYS = 4.0             # fast mode, TLS, hourly readings: bytes_per_bin_month
 
@@ -236,8 +239,84 @@ def bench_heap(res: dict) -> None:
         ok, ref = _wake_trial(None, None, trials, "-mpy-tls")
         res["wake_tls_runs_at_48K"] = ok and _wake_trial(TLS_HEAP_GOAL, ref, trials,
                                                           "-mpy-tls")[0]
+        # The same TLS wake, the modules of the ESP32 board's manifest compiled as its deploy
+        # compiles them (the sim board's composition root and its extras beside them: the
+        # unix port runs the sim board).
+        engine.micropypath = _mpy_esp32_path
+        _heap_figure(res, "peak_heap_wake_mpy_tls_bytes", bare, tag="-esp32-mpy-tls")
+        res["peak_heap_wake_mpy_tls_bytes_goal"] = 160 * 1024
+        res["peak_heap_wake_mpy_tls_bytes_moonshot"] = 128 * 1024
+        bench_dynamic(res, bare)
     finally:
         engine.micropypath = saved
+
+
+_WAKE_MODULES = ("import sys\n"
+                 "sys.atexit(lambda: print('WAKE_MODULES', ' '.join(sorted(sys.modules))))\n"
+                 "import board.simrom as rom\nrom.run({root!r})\n")
+
+
+def _wake_modules() -> list[str]:
+    """Every module a TLS wake of the heap run imports (each process prints its
+    sys.modules at exit; the union over the run's wakes)."""
+    saved = engine.micropython_cmd
+    # the engine's own -c (and -X) follow this one and are ignored: the default heap
+    engine.micropython_cmd = lambda: saved() + ["-c", _WAKE_MODULES.format(
+        root=str(ROOT) + "/")]
+    try:
+        report, console, aborted = simulate(WORK / "wake-modules", HEAP_DAYS, "faithful",
+                                            tls=True)
+    finally:
+        engine.micropython_cmd = saved
+    if aborted or report is None or not report["telemetry_received"]:
+        raise BenchError(f"the module listing run failed: {aborted}")
+    found: set[str] = set()
+    for line in console.splitlines():
+        if line.startswith("WAKE_MODULES "):
+            found.update(line.split()[1:])
+    found.discard("__main__")
+    if not found:
+        raise BenchError("the module listing run printed no sys.modules")
+    return sorted(found)
+
+
+def bench_dynamic(res: dict, bare: int) -> None:
+    """wake_dynamic_heap_bytes: the TLS wake's peak (ESP32 manifest, .mpy) minus the heap
+    that only imports every module that wake imports, from the same tree, and stops."""
+    modules = _wake_modules()
+    script = WORK / "import_only.py"
+    script.write_text("import gc\n" + "".join(f"import {m}\n" for m in modules)
+                      + "gc.collect()\nprint('IMPORTED')\n")
+    env = dict(os.environ, MICROPYPATH=_mpy_esp32_path())
+    trials: list = []
+
+    def ok(heap: int) -> bool:
+        r = subprocess.run([micropython(), "-X", f"heapsize={heap}", str(script)], cwd=WORK,
+                           env=env, capture_output=True, text=True, timeout=60)
+        good = r.returncode == 0 and r.stdout.strip() == "IMPORTED" and not r.stderr
+        trials.append({"heapsize": heap, "ok": good,
+                       "why": None if good else (r.stdout + r.stderr).strip()[-200:]})
+        return good
+
+    if not ok(HEAP_MAX):
+        raise BenchError(f"importing the wake's modules fails: {trials[-1]['why']}")
+    need = _bisect(ok, bare, HEAP_MAX)
+    # Passing and failing heaps come in bands here (the layout moves with the heap's size):
+    # the bisection may stop above a smaller heap that passes. Scan the 16 KiB below it.
+    for heap in range(max(bare, need - IMPORT_SCAN), need, HEAP_STEP):
+        if ok(heap):
+            need = heap
+            break
+    res["wake_import_heap_bytes"] = need
+    res["wake_import_heap_bytes_trials"] = trials
+    res["wake_import_modules"] = modules
+    res["wake_dynamic_heap_bytes"] = res["peak_heap_wake_mpy_tls_bytes"] - need
+    res["wake_dynamic_heap_bytes_goal"] = 40 * 1024
+    res["wake_dynamic_heap_bytes_moonshot"] = 32 * 1024
+    res["wake_dynamic_heap_bytes_what"] = (
+        "peak_heap_wake_mpy_tls_bytes - wake_import_heap_bytes (the smallest -X heapsize in "
+        f"which a script that imports the {len(modules)} modules the TLS wake imports, from "
+        "the same tree, runs to its end: bisection, then a 256 B scan of the 16 KiB below)")
 
 
 # 1b. bytes on air ---------------------------------------------------------------------------
@@ -260,42 +339,60 @@ def bench_bytes(res: dict) -> None:
 
 
 # 2. compiled size -------------------------------------------------------------------------
-def _mpy_path(root: Path = ROOT) -> str:
-    """MICROPYPATH with the precompiled firmware ahead of the sources."""
-    return os.pathsep.join([str(MPY_DIR / "fw"), str(MPY_DIR / "lib"), micropypath(root)])
+def _mpy_path_for(tree: Path):
+    def path(root: Path = ROOT) -> str:
+        """MICROPYPATH with the precompiled firmware (tree) ahead of the sources."""
+        return os.pathsep.join([str(tree / "fw"), str(tree / "lib"), micropypath(root)])
+    return path
+
+
+_mpy_path = _mpy_path_for(MPY_DIR)                # the sim board's manifest
+_mpy_esp32_path = _mpy_path_for(MPY_ESP32_DIR)    # the ESP32 board's, sim board's root added
+
+
+def _compile(files: list, tree: Path) -> tuple[int, int]:
+    """Compile (path under firmware/, source, opt) as a deploy does into tree/fw and, for
+    firmware/lib, tree/lib. Returns (source bytes, .mpy bytes)."""
+    src_total = mpy_total = 0
+    for rel, src, opt in files:
+        out = (tree / "lib" / rel[4:] if rel.startswith("lib/") else tree / "fw" / rel)
+        out = out.with_suffix(".mpy")
+        try:
+            compile_mpy_file(src, out, rel, opt)
+        except RuntimeError as e:
+            raise BenchError(str(e)) from None
+        src_total += src.stat().st_size
+        mpy_total += out.stat().st_size
+    return src_total, mpy_total
 
 
 def bench_mpy(res: dict) -> None:
-    """Compiles firmware/**/*.py to MPY_DIR/fw (firmware/lib to MPY_DIR/lib)."""
-    mpy_cross = Path(micropython()).with_name("mpy-cross")
-    if not mpy_cross.exists():
-        found = shutil.which("mpy-cross")
-        if not found:
-            raise BenchError("mpy-cross not found")
-        mpy_cross = Path(found)
-    sources = sorted(FIRMWARE.rglob("*.py"))
-    if not any(p.match("lib/umqtt/simple.py") for p in sources):
+    """Compiles the sim board's manifest (firmware/board/sim_manifest.py, what the unix port
+    runs) to MPY_DIR, and the ESP32 board's (firmware/board/esp32s3_sim7080_manifest.py) to
+    MPY_ESP32_DIR, with the sim board's own modules beside it so that it runs here."""
+    sim = board_files("linux")
+    esp32 = board_files("esp32")
+    if not any(rel == "lib/umqtt/simple.py" for rel, _, _ in sim):
         raise BenchError("firmware/lib/umqtt/simple.py missing: run `make setup`")
-    if MPY_DIR.exists():
-        shutil.rmtree(MPY_DIR)
-    src_total = mpy_total = 0
-    lib = FIRMWARE / "lib"
-    for src in sources:
-        if src.is_relative_to(lib):
-            out = MPY_DIR / "lib" / src.relative_to(lib).with_suffix(".mpy")
-        else:
-            out = MPY_DIR / "fw" / src.relative_to(FIRMWARE).with_suffix(".mpy")
-        out.parent.mkdir(parents=True, exist_ok=True)
-        r = subprocess.run([str(mpy_cross), "-O2", "-o", str(out), str(src)],
-                           capture_output=True, text=True, timeout=60)
-        if r.returncode != 0 or not out.exists():
-            raise BenchError(f"mpy-cross {src.relative_to(ROOT)}: {r.stderr.strip()}")
-        src_total += src.stat().st_size
-        mpy_total += out.stat().st_size
+    for tree in (MPY_DIR, MPY_ESP32_DIR):
+        if tree.exists():
+            shutil.rmtree(tree)
+    src_total, mpy_total = _compile(sim, MPY_DIR)
     res["mpy_bytes"] = mpy_total
     res["mpy_bytes_baseline"] = src_total
-    res["mpy_bytes_baseline_what"] = f"source bytes of the same {len(sources)} firmware/**/*.py"
-    res["mpy_files"] = len(sources)
+    res["mpy_bytes_baseline_what"] = (
+        f"source bytes of the same {len(sim)} modules of the sim board's manifest")
+    res["mpy_files"] = len(sim)
+    src_total, mpy_total = _compile(esp32, MPY_ESP32_DIR)
+    res["mpy_bytes_esp32"] = mpy_total
+    res["mpy_bytes_esp32_baseline"] = src_total
+    res["mpy_bytes_esp32_baseline_what"] = (
+        f"source bytes of the same {len(esp32)} modules of the ESP32 board's manifest")
+    res["mpy_bytes_esp32_goal"] = 120 * 1024
+    res["mpy_files_esp32"] = len(esp32)
+    # the sim board's composition root and its extras, so that the ESP32 tree runs here
+    have = {rel for rel, _, _ in esp32}
+    _compile([f for f in sim if f[0] not in have], MPY_ESP32_DIR)
 
 
 # 3. simulator speed -----------------------------------------------------------------------
@@ -446,7 +543,7 @@ def bench_ota(res: dict) -> None:
     (work / "pub.bin").write_bytes(pub)
     (work / "ota_bench.py").write_text(_OTA_SCRIPT)
     # the verifier as a bin holds it: compiled by mpy-cross -O2, ahead of the sources
-    subprocess.run([bundles.mpy_cross(), "-O2", "-o", str(work / "ed25519.mpy"),
+    subprocess.run([mpy_cross(), "-O2", "-o", str(work / "ed25519.mpy"),
                     str(FIRMWARE / "ed25519.py")], check=True, capture_output=True)
     env = dict(os.environ, MICROPYPATH=os.pathsep.join([str(work), micropypath()]))
 
@@ -499,10 +596,18 @@ def table(res: dict) -> str:
         ("peak_heap_wake_tls_bytes", "bytes", res.get("peak_heap_wake_tls_bytes"),
          res.get("peak_heap_wake_bytes_baseline"), "bare interpreter"),
         ("wake_tls_runs_at_48K", "", res.get("wake_tls_runs_at_48K"), None, ""),
+        ("peak_heap_wake_mpy_tls_bytes", "bytes", res.get("peak_heap_wake_mpy_tls_bytes"),
+         res.get("peak_heap_wake_bytes"), "source import"),
+        ("wake_import_heap_bytes", "bytes", res.get("wake_import_heap_bytes"),
+         res.get("peak_heap_wake_bytes_baseline"), "bare interpreter"),
+        ("wake_dynamic_heap_bytes", "bytes", res.get("wake_dynamic_heap_bytes"),
+         res.get("wake_dynamic_heap_bytes_goal"), "goal"),
         ("bytes_per_bin_month", "bytes", res.get("bytes_per_bin_month"),
          res.get("bytes_per_bin_month_goal"), "goal"),
         ("mpy_bytes", "bytes", res.get("mpy_bytes"), res.get("mpy_bytes_baseline"),
          "source bytes"),
+        ("mpy_bytes_esp32", "bytes", res.get("mpy_bytes_esp32"),
+         res.get("mpy_bytes_esp32_baseline"), "source bytes"),
         ("sim_days_per_s", "days/s", res.get("sim_days_per_s"),
          res.get("sim_days_per_s_baseline"), "link-bound ceiling"),
         ("sim_30d_projected_s", "s", res.get("sim_30d_projected_s"), None, "goal < 30"),
@@ -560,7 +665,8 @@ def main(argv=None) -> int:
         except Exception as e:  # report every failure, keep measuring
             errors.append(f"{name}: {type(e).__name__}: {e}")
             print(f"bench: {name} FAILED: {e}", file=sys.stderr)
-    for k in ("peak_heap_wake_verified", "peak_heap_wake_mpy_verified"):
+    for k in ("peak_heap_wake_verified", "peak_heap_wake_mpy_verified",
+              "peak_heap_wake_mpy_tls_verified"):
         if res.get(k) is False:
             errors.append(f"heap: {k}: the wake cycle failed at the figure + "
                           f"{HEAP_VERIFY_MARGIN} B")

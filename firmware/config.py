@@ -1,7 +1,8 @@
 # Configuration: defaults, validation as a whole, atomic persistence (config.json).
+from micropython import const
+
 import fsutil
 from fsutil import write_json
-from micropython import const
 
 PATH = "config.json"
 _MAX_BYTES = const(2048)   # every field at its longest is under 1 KB

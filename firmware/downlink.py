@@ -8,11 +8,12 @@
 import json
 from binascii import crc32
 
+from micropython import const
+
 import compaction
 import config
 import fsutil
 import state
-from micropython import const
 
 BACKUP = "config.bak"
 _MAX_PENDING = const(8)
@@ -197,7 +198,7 @@ class Downlink:
             if not ok:
                 self._log("downlink %s rejected: %s" % (suffix, res))
             acks.append({"id": mid, "ok": ok, "res": res})
-        for suffix, mid in self.refused:
+        for _suffix, mid in self.refused:
             acks.append({"id": mid, "ok": False,
                          "res": "refused: more than %d messages in one session" % _MAX_PENDING})
         if self.overflow:

@@ -2,8 +2,9 @@
 # hold more than about twice that. A technician reads it with log(n) on the REPL.
 import os
 
-import fsutil
 from micropython import const
+
+import fsutil
 
 _MAX_BYTES = const(8192)
 PATH = "log.txt"

@@ -40,7 +40,7 @@ def note(link, st, queue, now):
         return
     net["fails"] = net.get("fails", 0) + 1
     if fault in _EVENT_FAULTS and net.get("f") != fault:
-        import report   # here: report imports this module for rssi()
+        import report  # here: report imports this module for rssi()
 
         queue.append(("event", report.event(now, "modem_fault", {
             "why": fault, "err": (link.error or "")[:_ERR_MAX],

@@ -17,8 +17,9 @@ import json
 import os
 import sys
 
-import fsutil
 from micropython import const
+
+import fsutil
 
 JOB = "ota.json"
 SLOT = "slot.json"

@@ -18,8 +18,9 @@ import os
 import struct
 from binascii import crc32
 
-import fsutil
 from micropython import const
+
+import fsutil
 
 PATH = "outbox.q"
 _MAGIC = const(0xA5)

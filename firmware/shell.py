@@ -2,7 +2,6 @@
 # the app (the motor is off by then); `from shell import *` does the same by hand.
 # Every helper prints plain sentences that fit 80 columns; errors are never tracebacks.
 import config as _config
-import fsutil as _fsutil
 import logring as _logring
 import state as _state
 
@@ -194,7 +193,6 @@ def calibrate_empty(confirm=None):
 def motor_test(confirm=None):
     """One compaction stroke with every interlock on: motor_test('yes') runs it."""
     import compaction
-
     import safemode
 
     b = _b()

@@ -2,9 +2,10 @@
 # Each save bumps "gen"; on boot the newest valid copy wins.
 import json
 
+from micropython import const
+
 import fsutil
 from fsutil import write_atomic
-from micropython import const
 
 PATH = "state.json"
 VERSION = 1

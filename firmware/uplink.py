@@ -6,9 +6,10 @@
 import json
 import random
 
+from micropython import const
+
 import downlink
 import netwatch
-from micropython import const
 from mqttc import Session, tls_context
 
 _BATCH = const(20)          # reports per batch: acked as a batch

@@ -124,6 +124,7 @@ def build(machine=None, clock=None, watchdog=True):
         from clock import Clock
 
         clock = Clock()
+    from board import Board, NoWatchdog
     from drivers.a02yyuw import A02YYUW
     from drivers.analog import CurrentSense, Divider, Thermistor
     from drivers.doorlock import DoorLock
@@ -131,8 +132,6 @@ def build(machine=None, clock=None, watchdog=True):
     from drivers.modem import ModemPower
     from drivers.switch import Switch
     from pppnet import PPPLink
-
-    from board import Board, NoWatchdog
 
     Pin, ADC, UART = machine.Pin, machine.ADC, machine.UART
 

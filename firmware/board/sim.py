@@ -6,8 +6,8 @@ from binascii import unhexlify
 
 from board import Board, NoWatchdog
 from board.simclock import SimClock
-from board.simnet import SimModemLink
 from board.simlink import ADC, RTC, UART, WDT, Conn, Pin, Platform, rtc_digest, time_pulse_us
+from board.simnet import SimModemLink
 from drivers.a02yyuw import A02YYUW
 from drivers.analog import CurrentSense, Divider, Thermistor
 from drivers.doorlock import DoorLock

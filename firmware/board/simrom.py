@@ -6,7 +6,6 @@ import sys
 
 from board.simlink import SimReset
 
-
 _code = {}   # path -> (size, mtime, code): a fast-mode wake does not parse the file again
 
 

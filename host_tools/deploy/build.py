@@ -1,4 +1,6 @@
-"""What goes on a device: boot.py and main.py as source, firmware/ compiled to .mpy."""
+"""What goes on a device: boot.py and main.py as source, and the modules of its board's
+manifest (firmware/board/<board>_manifest.py, host_tools/deploy/manifest.py) from firmware/
+compiled to .mpy at the manifest's opt level, each where it sits under firmware/."""
 
 from __future__ import annotations
 
@@ -9,10 +11,8 @@ import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 
+from host_tools.deploy import manifest
 from host_tools.paths import BUILD, ROOT, venv_tool
-
-# modules only the sim board needs; a real bin does not carry them
-SIM_ONLY = ("board/sim.py", "board/simclock.py", "board/simlink.py", "board/simrom.py")
 
 
 @dataclass(frozen=True)
@@ -41,6 +41,30 @@ def device_mpy_version(mpy: int) -> tuple[int, int]:
     return mpy & 0xFF, (mpy >> 8) & 3
 
 
+def compile_mpy_file(src: Path, dst: Path, name: str, opt: int | None) -> None:
+    """mpy-cross src -> dst; name: the source name tracebacks give (-s)."""
+    dst.parent.mkdir(parents=True, exist_ok=True)
+    cmd = [mpy_cross()] + ([] if opt is None else [f"-O{opt}"])
+    r = subprocess.run(cmd + ["-o", str(dst), "-s", name, str(src)],
+                       capture_output=True, text=True)
+    if r.returncode:
+        raise RuntimeError(f"mpy-cross failed on {name}:\n{r.stderr.strip()}")
+
+
+def board_files(platform: str, fw: Path = ROOT / "firmware") -> list[tuple[str, Path, int | None]]:
+    """(path under firmware/, source, opt) of every module the board of `platform` runs,
+    from its manifest."""
+    fw = Path(fw).resolve()
+    out = []
+    for e in manifest.for_platform(platform, fw).entries:
+        try:
+            rel = e.source.relative_to(fw).as_posix()
+        except ValueError:
+            raise RuntimeError(f"{e.name}: {e.source} is outside {fw}") from None
+        out.append((rel, e.source, e.opt))
+    return sorted(out)
+
+
 def _digest(path: Path) -> str:
     return hashlib.sha256(path.read_bytes()).hexdigest()
 
@@ -56,19 +80,10 @@ def build(platform: str, compile_mpy: bool = True, out: Path | None = None) -> l
         dst = out / name
         shutil.copyfile(ROOT / name, dst)
         items.append(Item(name, dst, dst.stat().st_size, _digest(dst)))
-    fw = ROOT / "firmware"
-    for src in sorted(fw.rglob("*.py")):
-        rel = src.relative_to(fw).as_posix()
-        if platform != "linux" and rel in SIM_ONLY:
-            continue
+    for rel, src, opt in board_files(platform):
         if compile_mpy:
-            dst = out / "firmware" / rel[:-3]
-            dst = dst.with_suffix(".mpy")
-            dst.parent.mkdir(parents=True, exist_ok=True)
-            r = subprocess.run([mpy_cross(), "-O2", "-o", str(dst), "-s", rel, str(src)],
-                               capture_output=True, text=True)
-            if r.returncode:
-                raise RuntimeError(f"mpy-cross failed on {rel}:\n{r.stderr.strip()}")
+            dst = out / "firmware" / (rel[:-3] + ".mpy")
+            compile_mpy_file(src, dst, rel, opt)
         else:
             dst = out / "firmware" / rel
             dst.parent.mkdir(parents=True, exist_ok=True)

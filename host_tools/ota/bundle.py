@@ -1,4 +1,5 @@
-"""Update bundles: the firmware compiled like a deploy (mpy-cross -O2), listed in a manifest
+"""Update bundles: the firmware compiled like a deploy (the modules of the board's manifest,
+firmware/board/<board>_manifest.py, at its opt level: -O2), listed in a manifest
 (version, each file's size and sha256, minimum battery, downgrade permission) that is signed
 with Ed25519. Layout, all integers big-endian:
 
@@ -12,12 +13,11 @@ from __future__ import annotations
 import hashlib
 import json
 import re
-import subprocess
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from host_tools.deploy.build import SIM_ONLY, mpy_cross
+from host_tools.deploy.build import board_files, compile_mpy_file
 from host_tools.ota import signing
 from host_tools.paths import FIRMWARE
 
@@ -51,15 +51,12 @@ def parse(data: bytes) -> Bundle:
     return Bundle(json.loads(m), m, s, data[HEADER + n + ns:])
 
 
-def _mpy(rel: str, text: str, tmp: Path) -> bytes:
+def _mpy(rel: str, text: str, tmp: Path, opt: int | None = 2) -> bytes:
     src = tmp / "src" / rel
     src.parent.mkdir(parents=True, exist_ok=True)
     src.write_text(text)
     dst = tmp / "out.mpy"
-    r = subprocess.run([mpy_cross(), "-O2", "-o", str(dst), "-s", rel, str(src)],
-                       capture_output=True, text=True)
-    if r.returncode:
-        raise RuntimeError(f"mpy-cross failed on {rel}:\n{r.stderr.strip()}")
+    compile_mpy_file(src, dst, rel, opt)
     return dst.read_bytes()
 
 
@@ -72,16 +69,13 @@ def stamp(app_text: str, version: str) -> str:
 
 
 def compile_tree(src: Path = FIRMWARE, platform: str = "esp32") -> dict[str, bytes]:
-    """Every module of a firmware/ tree compiled like a deploy (mpy-cross -O2), by the path
-    inside the slot (app.py is compiled again, stamped, by build())."""
+    """Every module the board of `platform` runs (its manifest in the tree's board/), from a
+    firmware/ tree, compiled like a deploy, by the path inside the slot (app.py is compiled
+    again, stamped, by build())."""
     out = {}
-    src = Path(src)
     with tempfile.TemporaryDirectory(prefix="ota-build-") as tmp:
-        for py in sorted(src.rglob("*.py")):
-            rel = py.relative_to(src).as_posix()
-            if platform != "linux" and rel in SIM_ONLY:
-                continue
-            out[rel[:-3] + ".mpy"] = _mpy(rel, py.read_text(), Path(tmp))
+        for rel, py, opt in board_files(platform, Path(src)):
+            out[rel[:-3] + ".mpy"] = _mpy(rel, py.read_text(), Path(tmp), opt)
     return out
 
 

@@ -16,12 +16,21 @@ import pytest
 
 from host_tools.paths import ROOT
 
+# mpremote's own words when it could not get hold of the REPL (the port was opening, or the
+# device was busy printing): a technician runs the command again, and so does the test
+_NO_HOLD = ("could not enter raw repl", "Input/output error", "TransportError")
 
-def _mpremote(port: str, code: str) -> str:
-    r = subprocess.run([sys.executable, "-m", "mpremote", "connect", port, "resume", "exec",
-                        code], capture_output=True, timeout=90)
+
+def _mpremote(port: str, code: str, tries: int = 3) -> str:
+    for _ in range(tries):
+        r = subprocess.run([sys.executable, "-m", "mpremote", "connect", port, "resume",
+                            "exec", code], capture_output=True, timeout=90)
+        err = r.stderr.decode(errors="replace")
+        if r.returncode == 0 or not any(w in err for w in _NO_HOLD):
+            break
+        time.sleep(1)
     out = r.stdout.decode(errors="replace")
-    assert r.returncode == 0, out + r.stderr.decode(errors="replace")
+    assert r.returncode == 0, out + err
     # the console's lines end in CR LF: no bare LF reaches the terminal
     assert b"\n" not in r.stdout.replace(b"\r\n", b""), r.stdout
     assert "Traceback" not in out, out
