@@ -73,6 +73,6 @@ if isinstance(_s, dict) and _s.get("trial"):   # one more boot of an update on t
 try:
     import safemode  # noqa: E402
 
-    safemode.on_boot(_bm.boot_cause())
+    safemode.on_boot(_bm.boot_cause(), isinstance(_s, dict) and bool(_s.get("trial")))
 except Exception as _e:  # a broken flash must not keep the bin from booting
     sys.print_exception(_e)

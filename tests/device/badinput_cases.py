@@ -178,6 +178,12 @@ check.eq(safemode.retry_ms(), 1800000, "first retry after 30 min")
 check.eq(safemode.on_boot("deepsleep"), False, "safe mode's sleep ends in one more try")
 check.eq(safemode.on_boot("deepsleep"), True, "that try crashed: safe mode again")
 check.eq(safemode.retry_ms(), 3600000, "the next retry waits twice as long")
+# an update on trial: a hang and its crashes are the rollback's, not safe mode's
+rm(safemode.PATH)
+for cause in ("power_on", "watchdog", "watchdog", "watchdog"):
+    last = safemode.on_boot(cause, True)
+check.eq(last, False, "an update on trial: 4 boots without a finished wake, no safe mode")
+check.eq(safemode.on_boot("watchdog"), True, "rolled back (no trial): the count decides")
 rm(safemode.PATH)
 
 # --- identity.json: a clear fallback id ----------------------------------------------

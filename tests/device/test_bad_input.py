@@ -6,5 +6,5 @@ from __future__ import annotations
 
 
 def test_fuzzed_flash_files_and_garbled_broker_sessions(device):
-    out = device("badinput_cases.py", "1000", expect_cases=25)
+    out = device("badinput_cases.py", "1000", expect_cases=27)
     assert "config raised" not in out and "session raised" not in out
