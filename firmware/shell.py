@@ -56,10 +56,10 @@ def _friendly(f):
     return run
 
 
-def _when(ts, now):
+def _when(ts, now, off):
     if not ts:
         return "never"
-    t = _tm(ts)
+    t = _tm(ts, off)
     ago = now - ts
     if ago < 5400:
         rel = "%d min ago" % (ago // 60)
@@ -69,25 +69,25 @@ def _when(ts, now):
 
 
 def _offset_min():
+    """The site's UTC offset in minutes (config utc_offset_min), read once per helper."""
     try:
         return int(_config.load()["utc_offset_min"])
     except Exception:  # noqa: BLE001 - a broken config shows UTC, never fails a helper
         return 0
 
 
-def _zone():
-    """The site's time zone as the helpers print times: config utc_offset_min."""
-    m = _offset_min()
+def _zone(m):
+    """The site's time zone (m: its UTC offset in minutes) as the helpers print times."""
     if not m:
         return "UTC"
     return "UTC%s%02d:%02d" % ("+" if m > 0 else "-", abs(m) // 60, abs(m) % 60)
 
 
-def _tm(ts):
-    """ts (Unix seconds) as local time of the site (config utc_offset_min)."""
+def _tm(ts, off):
+    """ts (Unix seconds) as local time at UTC offset off (minutes)."""
     import time
 
-    ts += _offset_min() * 60
+    ts += off * 60
     epoch2000 = time.gmtime(0)[0] == 2000
     return time.gmtime(ts - 946684800 if epoch2000 else ts)
 
@@ -109,9 +109,10 @@ def status():
     ident = app.identity()
     r = sense.read(b, cfg)
     now = r.ts
-    t = _tm(now)
+    off = int(cfg["utc_offset_min"])
+    t = _tm(now, off)
     print("%-12s firmware %-8s board %-6s %04d-%02d-%02d %02d:%02d %s" % (
-        ident["id"], app.VERSION, b.name, t[0], t[1], t[2], t[3], t[4], _zone()))
+        ident["id"], app.VERSION, b.name, t[0], t[1], t[2], t[3], t[4], _zone(off)))
     print("fill       %s  distance %s, %d of %d pings agree, quality %d" % (
         _fmt(r.fill, "%5.1f %%", "no reading"), _fmt(r.distance_mm, "%d mm"),
         r.pings_ok, r.pings, r.quality()))
@@ -123,7 +124,7 @@ def status():
     print("battery    %.2f V     solar %.1f V" % (r.vbat_mv / 1000, r.vsolar_mv / 1000))
     ob = Outbox()
     print("queue      %d reports waiting, %d dropped" % (len(ob), ob.dropped))
-    print("last rep   %s, seq %d" % (_when(st["last_report"], now), st["seq"]))
+    print("last rep   %s, seq %d" % (_when(st["last_report"], now, off), st["seq"]))
     faults = []
     if st["faults"] & app.FLAG_NO_READING:
         faults.append("no fill reading")
@@ -275,14 +276,15 @@ def modem(cmd=None, timeout_ms=2000):
 def log(n=20):
     """The last n lines of the log in flash."""
     lines = _logring.tail(n)
+    off = _offset_min()
     if not lines:
         print("The log is empty.")
     else:
-        print("The last %d log lines (times %s):" % (len(lines), _zone()))
+        print("The last %d log lines (times %s):" % (len(lines), _zone(off)))
     for line in lines:
         ts, _, msg = line.partition(" ")
         try:
-            t = _tm(int(ts))
+            t = _tm(int(ts), off)
             print("%02d-%02d %02d:%02d  %s" % (t[1], t[2], t[3], t[4], msg[:66]))
         except ValueError:
             print(line[:80])

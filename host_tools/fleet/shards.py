@@ -24,9 +24,7 @@ from pathlib import Path
 
 from host_tools.broker import Broker, die_with_parent
 from host_tools.paths import ROOT
-from host_tools.sim.figures import Mean, Rms, Total, add, finish, load
-
-FIGURES = (Total, Mean, Rms)
+from host_tools.sim.figures import FIGURES, add, finish, load
 
 MIN_BINS_PER_SHARD = 100   # below this, one process keeps up with its bins
 

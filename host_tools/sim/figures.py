@@ -61,13 +61,14 @@ class Rms:
         return (self.s, self.n)
 
 
-KINDS = {c.kind: c for c in (Total, Mean, Rms)}
+FIGURES = (Total, Mean, Rms)
+KINDS = {c.kind: c for c in FIGURES}
 Figure = Total | Mean | Rms
 
 
 def finish(raw):
     """The report as it is written: every figure rounded from its parts."""
-    if isinstance(raw, (Total, Mean, Rms)):
+    if isinstance(raw, FIGURES):
         return raw.value()
     if isinstance(raw, dict):
         return {k: finish(v) for k, v in raw.items()}
@@ -78,7 +79,7 @@ def finish(raw):
 
 def dump(raw):
     """The report with its figures as parts, for JSON: {"$": kind, "parts": [...], ...}."""
-    if isinstance(raw, (Total, Mean, Rms)):
+    if isinstance(raw, FIGURES):
         return {"$": raw.kind, "parts": list(raw.parts()), "nd": raw.nd, "scale": raw.scale}
     if isinstance(raw, dict):
         return {k: dump(v) for k, v in raw.items()}

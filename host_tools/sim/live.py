@@ -76,13 +76,13 @@ def _event_text(p: dict) -> str:
     return f"{code:<12} {detail}"
 
 
-_FLAGS = ((1, "no fill reading"), (2, "motor fault"), (4, "last wake crashed"))
-
-
 def _faults(flags) -> str:
+    """A report's fault bits in the monitor's words (binview.FLAGS)."""
+    from host_tools.binview import FLAGS
+
     if not flags:
         return "none"
-    return ", ".join(t for bit, t in _FLAGS if flags & bit) or f"flags {flags}"
+    return ", ".join(t for bit, t in FLAGS.items() if flags & bit) or f"flags {flags}"
 
 
 class LiveView:
