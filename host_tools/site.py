@@ -9,6 +9,8 @@ import datetime as dt
 
 SITE_TZ_NAME = "KST"
 SITE_TZ = dt.timezone(dt.timedelta(hours=9), SITE_TZ_NAME)
+# the same offset as a bin's config gives it (utc_offset_min)
+SITE_UTC_OFFSET_MIN = int(SITE_TZ.utcoffset(None).total_seconds() // 60)
 
 
 def local(ts: float) -> dt.datetime:

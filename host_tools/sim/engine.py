@@ -26,6 +26,7 @@ from host_tools.sim.device import Control, VirtualBin
 from host_tools.sim.lookahead import ROWS as AHEAD_ROWS
 from host_tools.sim.lookahead import Window
 from host_tools.sim.world.bin import BinWorld, WorldSettings
+from host_tools.site import SITE_UTC_OFFSET_MIN
 
 _SETPRIV = shutil.which("setpriv")
 HUNG_WALL_S = 60.0     # an awake bin silent this long (wall time) is killed as hung
@@ -161,7 +162,7 @@ class Simulation:
             (flash / "identity.json").write_text(json.dumps({"id": bin_id}))
             # the world's clock is Korean local time (UTC+9): the fill-rate profile's hours
             conf = {"broker_host": "127.0.0.1", "broker_port": broker_port,
-                    "utc_offset_min": 540,
+                    "utc_offset_min": SITE_UTC_OFFSET_MIN,
                     "pack_prior_pct": 13,   # this compactor's packing, as installed
                     "battery_wh": round(cfg.settings.battery_ah * 12.8)}   # as installed
             conf.update(cfg.config)

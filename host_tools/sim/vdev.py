@@ -22,11 +22,9 @@ from host_tools.paths import BUILD, ROOT
 from host_tools.sim.engine import SimConfig, Simulation
 from host_tools.sim.network.proxy import Proxy
 from host_tools.sim.observe.subscriber import Subscriber
-from host_tools.site import SITE_TZ
+from host_tools.site import SITE_UTC_OFFSET_MIN
 
 BIN_ID = "bin-0001"
-# the simulated site's clock, as the bin's config gives it (utc_offset_min)
-SITE_UTC_OFFSET_MIN = int(SITE_TZ.utcoffset(None).total_seconds() // 60)
 
 
 def _rel(path) -> str:
